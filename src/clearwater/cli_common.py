@@ -1,0 +1,21 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Where row-level work runs: duckdb (default) or pyspark."),
+]
+ThresholdsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--thresholds",
+        help="A TOML file overriding the shipped instrument thresholds.",
+        exists=False,
+    ),
+]

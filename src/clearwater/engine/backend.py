@@ -1,0 +1,90 @@
+"""Backend connections.  The same Ibis expressions run on every engine.
+
+``duckdb`` (default) is embedded and needs nothing else.  ``pyspark`` starts (or reuses) a
+local SparkSession unless one is given; it needs Java 17 and the ``spark`` extra.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from clearwater.errors import ClearwaterError
+
+ENGINES = ("duckdb", "pyspark")
+_counter = itertools.count()
+
+
+@dataclass
+class Engine:
+    """An Ibis backend plus what Clearwater needs to know about it."""
+
+    name: str
+    con: Any  # ibis BaseBackend
+    _spark: Any = field(default=None, repr=False)
+
+    def table(self, data: pd.DataFrame | pa.Table, name: str | None = None) -> ibis.Table:
+        """Put an in-memory table on this backend and return it as an Ibis table."""
+        tname = name or f"cw_t{next(_counter)}"
+        if isinstance(data, pd.DataFrame):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        return self.con.create_table(tname, data, overwrite=True)
+
+    def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
+        return self.con.execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ibis.Table) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def read_parquet(self, path: str, name: str | None = None) -> ibis.Table:
+        return self.con.read_parquet(path, table_name=name or f"cw_p{next(_counter)}")
+
+
+_SPARK_SESSION: Any = None
+
+
+def spark_session() -> Any:
+    """A local SparkSession tuned for a small machine (created once per process)."""
+    global _SPARK_SESSION
+    if _SPARK_SESSION is not None:
+        return _SPARK_SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on install
+        raise ClearwaterError(
+            "the pyspark engine needs the 'spark' extra: pip install 'clearwater[spark]'"
+        ) from exc
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python"))
+    builder = (
+        SparkSession.builder.master(os.environ.get("CLEARWATER_SPARK_MASTER", "local[2]"))
+        .appName("clearwater")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", os.environ.get("CLEARWATER_SPARK_MEMORY", "4g"))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.ansi.enabled", "false")
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    _SPARK_SESSION = session
+    return session
+
+
+def connect(name: str = "duckdb", *, session: Any = None, database: str = ":memory:") -> Engine:
+    """Connect to an engine by name: ``duckdb`` (default) or ``pyspark``."""
+    if name == "duckdb":
+        con = ibis.duckdb.connect(database)
+        return Engine(name="duckdb", con=con)
+    if name == "pyspark":
+        spark = session or spark_session()
+        con = ibis.pyspark.connect(spark)
+        return Engine(name="pyspark", con=con, _spark=spark)
+    raise ClearwaterError(f"unknown engine '{name}': choose one of {', '.join(ENGINES)}")
