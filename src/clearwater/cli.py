@@ -15,7 +15,7 @@ from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("clearwater.report.commands",)
 
 app = typer.Typer(
     name="clearwater",

@@ -49,6 +49,15 @@ LINE_COLOURS = [
 # --------------------------------------------------------------------------- helpers
 
 
+def styled(chart: Any) -> Any:
+    """Readable type sizes for every chart in the report (applied to the top-level chart)."""
+    return (
+        chart.configure_axis(labelFontSize=12, titleFontSize=13, labelColor="#1a1a1a")
+        .configure_legend(labelFontSize=13, symbolSize=120)
+        .configure_view(stroke="#c8c8c8")
+    )
+
+
 def _attr(measure: Any, name: str, default: Any = "") -> Any:
     return getattr(measure, name, default) if measure is not None else default
 
@@ -261,8 +270,19 @@ def headline_section(
 # --------------------------------------------------------------------------- trends
 
 
+def _segments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Number the unbroken runs of each series so a missing month leaves a gap in the line."""
+    out = []
+    for _, sub in frame.sort_values("month").groupby("series", sort=False):
+        gap = sub["y"].isna().cumsum()
+        sub = sub.assign(segment=[f"{s}#{g}" for s, g in zip(sub["series"], gap, strict=True)])
+        out.append(sub[sub["y"].notna()])
+    return pd.concat(out, ignore_index=True)
+
+
 def _line_chart(frame: pd.DataFrame, *, y_title: str, percent: bool) -> alt.Chart:
     series = list(dict.fromkeys(frame["series"]))
+    frame = _segments(frame)
     colours = (LINE_COLOURS * (len(series) // len(LINE_COLOURS) + 1))[: len(series)]
     y = alt.Y(
         "y:Q",
@@ -282,6 +302,7 @@ def _line_chart(frame: pd.DataFrame, *, y_title: str, percent: bool) -> alt.Char
                 legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
             ),
             strokeDash=alt.StrokeDash("series:N", legend=None),
+            detail="segment:N",
         )
         .properties(width=620, height=260)
     )
@@ -349,7 +370,7 @@ def trends_section(
             )
             parts.append(
                 chart_svg(
-                    _line_chart(frame, y_title=y_title, percent=percent),
+                    styled(_line_chart(frame, y_title=y_title, percent=percent)),
                     title=title,
                     how_to_read=how,
                     alt_text=f"{title}: line chart by month of "
@@ -498,7 +519,7 @@ def breakdown_section(
                 )
                 how += " The dashed line is the whole service."
         chart = alt.layer(*layers).properties(width=520, height=max(80, 24 * len(pts)))
-        parts.append(chart_svg(chart, title=ctitle, how_to_read=how))
+        parts.append(chart_svg(styled(chart), title=ctitle, how_to_read=how))
     parts.append(table)
     links = ", ".join(
         f'<a href="#{definition_id(i)}">{escape(measure_title(i, measures))}</a>' for i in ids

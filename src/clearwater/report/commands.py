@@ -1,0 +1,85 @@
+"""``clearwater demo`` and ``clearwater report``: the main job from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearwater.cli_common import EngineOpt, ThresholdsOpt
+
+
+def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False)
+    err.print(
+        f"{run.referrals:,} referrals; rows read {run.rows_read:,} = accepted "
+        f"{run.rows_accepted:,} + quarantined {run.rows_quarantined:,}; "
+        f"took {run.seconds:.0f} s."
+    )
+    for a in run.areas:
+        if a.status != "done":
+            err.print(f"[yellow]•[/] {a.title}: {a.message}")
+    err.print(f"Machine-readable outputs are beside the report in {run.out_dir}.")
+    err.print("Open the report in any web browser:")
+    typer.echo(str(run.report_path.resolve()))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        out: Annotated[
+            Path,
+            typer.Option("--out", help="Folder for the demo data, report and outputs."),
+        ] = Path("clearwater-output") / "demo",
+        referrals: Annotated[
+            int, typer.Option("--referrals", min=1, help="How many referrals to synthesise.")
+        ] = 20000,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Random seed (same seed, same data).")
+        ] = 0,
+        engine: EngineOpt = "duckdb",
+        quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    ) -> None:
+        """Synthesise a demo provider, compute everything and write one offline HTML report."""
+        from clearwater.pipeline import run_demo
+
+        run = run_demo(out, referrals=referrals, seed=seed, engine=engine, progress=not quiet)
+        _summary(run)
+
+    @app.command("report")
+    def report(
+        data: Annotated[
+            Path, typer.Argument(help="Folder holding the data set files (CSV or Parquet).")
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for the report and outputs.")
+        ] = Path("clearwater-output") / "report",
+        period: Annotated[
+            str | None,
+            typer.Option(
+                "--period",
+                help="Headline period: 'all' (default), 'fy' (latest financial year), '2023-24', "
+                "'2024-03', or 'YYYY-MM-DD..YYYY-MM-DD'. Trends always cover the whole data.",
+            ),
+        ] = None,
+        engine: EngineOpt = "duckdb",
+        thresholds: ThresholdsOpt = None,
+        title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    ) -> None:
+        """Compute everything for a real data folder and write one offline HTML report."""
+        from clearwater.pipeline import run_report
+
+        run = run_report(
+            data,
+            out,
+            engine=engine,
+            period=period,
+            thresholds=thresholds,
+            title=title,
+            progress=not quiet,
+        )
+        _summary(run)
