@@ -22,7 +22,7 @@ import importlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ class RunContext:
     out_dir: Path
     thresholds: Path | None = None
     progress: bool = False
+    step: Callable[[str], None] = field(default=lambda label: None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -279,9 +280,23 @@ def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcom
     return secs, AreaOutcome(spec.area, spec.title, "done", outputs=outputs, seconds=took)
 
 
+def _run_integrity(ctx: RunContext) -> Any:
+    from clearwater.integrity.audit import run_audit
+
+    return run_audit(ctx.data, ctx.pathways, instruments=ctx.instruments, progress=ctx.step)
+
+
 def default_areas() -> tuple[AreaSpec, ...]:
     """The analysis areas of a full report, in report order."""
-    return ()
+    return (
+        AreaSpec(
+            "integrity",
+            "Integrity audit",
+            _run_integrity,
+            "clearwater.integrity.report",
+            requires=("clearwater.integrity.audit",),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- the job
@@ -371,8 +386,8 @@ def build_report(
     area_sections: list[Section] = []
     outcomes: list[AreaOutcome] = []
     for spec in areas:
-        with stages.stage(f"Running {spec.title.lower()}"):
-            secs, outcome = run_area(spec, ctx)
+        with stages.stage(f"Running {spec.title.lower()}") as step:
+            secs, outcome = run_area(spec, replace(ctx, step=step))
         area_sections.extend(secs)
         outcomes.append(outcome)
         outputs.extend(outcome.outputs)
