@@ -56,14 +56,18 @@ def contents_html(sections: Sequence[Section]) -> str:
 
 
 def section_html(section: Section, level: int | None = None) -> str:
-    """One section (and its children, one heading level down) as an HTML ``<section>``."""
+    """One section (and its children, one heading level down) as an HTML ``<section>``.
+
+    Top-level sections end with a link back to the contents."""
     lvl = max(2, min(6, level if level is not None else section.level))
     kids = "".join(section_html(c, max(c.level, lvl + 1)) for c in section.children)
+    back = (
+        '<p class="back"><a href="#contents-heading">Back to contents</a></p>' if lvl == 2 else ""
+    )
     return (
         f'<section id="{escape(section.id)}" aria-labelledby="{escape(section.id)}-h">'
         f'<h{lvl} id="{escape(section.id)}-h">{escape(section.title)}</h{lvl}>'
-        f"{section.body_html}{kids}"
-        '<p class="back"><a href="#contents-heading">Back to contents</a></p>'
+        f"{section.body_html}{kids}{back}"
         "</section>"
     )
 

@@ -402,6 +402,11 @@ def trends_section(
 # --------------------------------------------------------------------------- breakdowns
 
 
+def _short(group_title: str) -> str:
+    """'Deprivation decile (IMD 2019; ...)' -> 'deprivation decile'."""
+    return group_title.split(" (")[0].lower()
+
+
 def _group_sort_key(group: str, value: str) -> tuple[int, Any]:
     order = GROUP_ORDERS.get(group)
     if value == MISSING_LABEL:
@@ -445,7 +450,7 @@ def breakdown_section(
     ids = [m for m in measure_ids if m in set(kpis["measure"])] if not kpis.empty else []
     if not ids:
         body = callout(f"<p>No figures could be broken down by {escape(group_title.lower())}.</p>")
-        return Section(sid, f"By {group_title.split(' (')[0].lower()}", body, level=3)
+        return Section(sid, f"By {_short(group_title)}", body, level=3)
     frame = kpis[kpis["measure"].isin(ids)].copy()
     frame["group"] = [labels.get(_group_label(v), _group_label(v)) for v in frame[by]]
     groups = sorted(set(frame["group"]), key=lambda g: _group_sort_key(by, g))
@@ -472,7 +477,7 @@ def breakdown_section(
     table = html_table(
         [group_title] + [measure_title(i, measures) for i in ids],
         rows,
-        caption=f"Measures by {group_title.lower()}",
+        caption=f"Measures by {_short(group_title)}",
         numeric=range(1, len(ids) + 1),
         total=total,
     )
@@ -490,7 +495,7 @@ def breakdown_section(
             pts.append({"group": g, "y": y, "n": f"n = {_count(r['denominator'])}"})
     if pts:
         pf = pd.DataFrame(pts)
-        ctitle = f"{measure_title(cm, measures)} by {group_title.split(' (')[0].lower()}"
+        ctitle = f"{measure_title(cm, measures)} by {_short(group_title)}"
         base = alt.Chart(pf).encode(
             y=alt.Y("group:N", title=group_title, sort=[p["group"] for p in pts]),
         )
@@ -528,7 +533,7 @@ def breakdown_section(
         f'<p class="note">Rates show (counted/out of) after the figure; groups with fewer than '
         f"{MIN_DENOMINATOR} people show “{TOO_FEW}”. Definitions: {links}.</p>"
     )
-    title = f"By {group_title.split(' (')[0].lower()}"
+    title = f"By {_short(group_title)}"
     return Section(sid, title, "".join(parts), level=3)
 
 
