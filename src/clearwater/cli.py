@@ -15,7 +15,7 @@ from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
-COMMAND_MODULES: tuple[str, ...] = ("clearwater.report.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("clearwater.report.commands", "clearwater.benchmark.commands")
 
 app = typer.Typer(
     name="clearwater",
