@@ -1,0 +1,590 @@
+"""Row validation, quarantine, data-quality findings and row accounting.
+
+All row checks are Ibis expressions run on an embedded DuckDB connection (vectorised; no
+Python loop over rows).  Each table goes through two stages:
+
+1. *row checks* that need only the row itself: missing values, types, code lists, impossible
+   dates, score ranges per instrument;
+2. *key and reference checks* that need other tables: duplicate keys (the first row wins),
+   references to accepted parent rows (person <- referral <- contact <- activity; referral <-
+   complaint and IDS606; contact/activity <- IDS607), birth after referral.
+
+A row failing any check is *quarantined* (one record naming the first failing column and the
+reason).  Rows that pass are *accepted*; some of them are also listed as data-quality
+*findings* (usable but suspicious, e.g. a score dated after discharge).  For every input file
+``read == accepted + quarantined`` is checked before anything is handed on.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from clearwater.dataset import contract
+from clearwater.dataset.model import (
+    ACCOUNTING_COLUMNS,
+    QUARANTINE_COLUMNS,
+    clean_schema,
+)
+from clearwater.dataset.reader import RawTable
+from clearwater.errors import ClearwaterError
+from clearwater.instruments import Instruments
+
+UNKNOWN_TOOL = "assessment tool not used by Clearwater"
+LATE_ENTRY_DAYS = 14
+EARLIEST_DATE = date(1900, 1, 1)
+
+# Numeric columns with a plausible range (inclusive); outside it the row is quarantined.
+NUMERIC_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("person", "imd_decile"): (1, 10),
+    ("contact", "duration_min"): (0, 1440),
+    ("staff", "fte"): (0, 2),
+    ("supervision", "duration_min"): (0, 1440),
+}
+# Code columns that are padded with leading zeros to this width after normalisation.
+PADDED_CODES: dict[str, int] = {"end_code": 2}
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+_TIME = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
+_ITEMS = r"^\s*\d+(\.0+)?\s*(,\s*\d+(\.0+)?\s*)*$"
+
+_ids = itertools.count()
+
+
+class AccountingError(ClearwaterError):
+    """Rows went missing or were double-counted: read != accepted + quarantined.
+
+    This is never the user's fault; it means a bug in Clearwater, and the run stops rather
+    than report figures built on rows that cannot be accounted for.
+    """
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of validation: clean tables on the validation connection, and the accounts."""
+
+    tables: dict[str, ir.Table]
+    accounting: pd.DataFrame
+    quarantine: pd.DataFrame
+    findings: pd.DataFrame
+
+
+# A check: (bad condition, clean column name, reason, offending value as text).
+Check = tuple[ir.BooleanValue, str, Any, Any]
+
+_NULL_STR = ibis.null().cast("string")
+
+
+def _text(v: ir.Value) -> ir.StringValue:
+    return v.cast("string")
+
+
+def _lit(s: str) -> ir.StringValue:
+    return ibis.literal(s, type="string")
+
+
+def _code_map(codes: frozenset[str]) -> tuple[dict[str, str], int | None]:
+    """Upper-cased code -> canonical code, and the zero-padding width for all-digit lists."""
+    widths = {len(c) for c in codes}
+    pad = widths.pop() if all(c.isdigit() for c in codes) and len(widths) == 1 else None
+    return {c.upper(): c for c in codes}, pad
+
+
+def _normalise_code(v: ir.StringValue, pad: int | None) -> ir.StringValue:
+    up = v.upper()
+    if pad is None:
+        return up
+    as_int = up.try_cast("int64")
+    padded = _text(as_int).lpad(pad, "0")
+    return ibis.ifelse(up.re_search(r"^\d{1,9}$") & as_int.notnull(), padded, up)
+
+
+def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
+    """Phase A: typed values next to the stripped raw text (``_r_<col>``) and helpers.
+
+    Materialised before the checks so that the check expressions refer to plain columns
+    (keeps the generated SQL small and each conversion computed once).
+    """
+    out: dict[str, ir.Value] = {}
+    for col in raw.spec.columns:
+        v = t[col.clean].strip().nullif("") if col.clean in raw.columns else _NULL_STR
+        out["_r_" + col.clean] = v
+        if col.type == "str":
+            typed: ir.Value = v
+            pad = PADDED_CODES.get(col.clean)
+            if col.codes is not None:
+                mapping, pad = _code_map(col.codes)
+                typed = _normalise_code(v, pad).substitute(mapping, else_=_NULL_STR)
+            elif pad is not None:
+                typed = _normalise_code(v, pad)
+        elif col.type == "date":
+            shaped = v.re_search(_ISO_DATE)
+            typed = ibis.ifelse(shaped, v.substr(0, 10).try_cast("date"), ibis.null("date"))
+        elif col.type == "timestamp":
+            shaped = v.re_search(_ISO_DATE)
+            typed = ibis.ifelse(shaped, v.try_cast("timestamp"), ibis.null("timestamp"))
+        elif col.type == "time":
+            typed = v
+        else:
+            num = v.try_cast("float64")
+            out["_n_" + col.clean] = num
+            typed = num.try_cast("int64") if col.type == "int" else num
+        out[col.clean] = typed
+    out["source_row"] = t.source_row
+    if raw.spec.clean in ("score_referral", "score_activity"):
+        out["_tool_key"] = out["_r_tool"].upper()
+        if "item_scores" in raw.columns:
+            items = out["_r_item_scores"].split(",").map(lambda x: x.strip().try_cast("float64"))
+            out["_items_n"] = items.length()
+            out["_items_sum"] = items.sums()
+            out["_items_mean"] = items.means()
+            out["_items_min"] = items.mins()
+            out["_items_max"] = items.maxs()
+    prepared = t.select(**out)
+    if raw.spec.clean in ("score_referral", "score_activity"):
+        tools = _tool_table(instruments)
+        prepared = prepared.left_join(tools, prepared._tool_key == tools._key).drop("_key")
+        prepared = prepared.mutate(tool=prepared._code).drop("_code")
+    return prepared
+
+
+def _tool_table(instruments: Instruments) -> ir.Table:
+    """One row per accepted CodedAssToolType spelling, with its instrument's limits."""
+    rows = []
+    for key, code in sorted(instruments.tool_lookup.items()):
+        i = instruments[code]
+        rows.append(
+            {
+                "_key": key,
+                "_code": code,
+                "_lo": float(i.min),
+                "_hi": float(i.max),
+                "_whole": bool(i.integer),
+                "_nitems": int(i.items),
+                "_ilo": float(i.item_min),
+                "_ihi": float(i.item_max),
+                # a total is the sum of its items unless the range says it is their mean (MI)
+                "_bysum": abs(i.max - i.items * i.item_max) < 1e-9,
+            }
+        )
+    return ibis.memtable(pd.DataFrame(rows))
+
+
+class _Checks:
+    """Phase B: the stage-1 checks of one table, over the prepared (materialised) table."""
+
+    def __init__(self, raw: RawTable, a: ir.Table, today: date) -> None:
+        self.raw, self.a, self.today = raw, a, today
+        self.checks: list[Check] = []
+
+    def add(self, bad: ir.BooleanValue, clean: str, reason: Any, value: Any = None) -> None:
+        self.checks.append((bad, clean, reason, self.a["_r_" + clean] if value is None else value))
+
+    def column(self, col: contract.Column) -> None:
+        a, c = self.a, col.clean
+        v, out = a["_r_" + c], a[c]
+        present = v.notnull()
+        if not col.nullable:
+            self.add(v.isnull(), c, "value is missing")
+        if col.type == "str" and col.codes is not None:
+            listed = ", ".join(sorted(col.codes))
+            self.add(present & out.isnull(), c, f"code not in the list ({listed})")
+        elif col.type in ("date", "timestamp"):
+            day = out if col.type == "date" else out.date()
+            what = "a valid date (YYYY-MM-DD)" if col.type == "date" else "a valid date and time"
+            self.add(present & out.isnull(), c, f"not {what}")
+            self.add(day < EARLIEST_DATE, c, "date before 1900")
+            self.add(day > self.today, c, f"date in the future (run date {self.today:%Y-%m-%d})")
+        elif col.type == "time":
+            self.add(present & ~v.re_search(_TIME), c, "not a valid time (HH:MM[:SS])")
+        elif col.type in ("int", "float"):
+            num = a["_n_" + c]
+            self.add(present & (num.isnull() | num.isnan() | num.isinf()), c, "not a number")
+            if col.type == "int":
+                self.add(present & (num != num.floor()), c, "not a whole number")
+            rng = NUMERIC_RANGES.get((self.raw.spec.clean, c))
+            if rng is not None:
+                lo, hi = rng
+                self.add((num < lo) | (num > hi), c, f"outside the range {lo:g} to {hi:g}")
+
+    def scores(self) -> None:
+        """Instrument-specific checks on a score table (IDS606 or IDS607)."""
+        a = self.a
+        tool, score = a.tool, a.score
+        self.add(a._r_tool.notnull() & tool.isnull(), "tool", UNKNOWN_TOOL)
+        self.add(
+            (score < a._lo) | (score > a._hi),
+            "score",
+            _lit("score outside the range ") + _num(a._lo) + " to " + _num(a._hi) + " for " + tool,
+        )
+        self.add(a._whole & (score != score.floor()), "score", tool + " scores are whole numbers")
+        if "item_scores" not in self.raw.columns:
+            return
+        present = a._r_item_scores.notnull()
+        self.add(
+            present & ~a._r_item_scores.re_search(_ITEMS),
+            "item_scores",
+            "CW_ItemScores must be whole numbers separated by commas",
+        )
+        self.add(
+            present & (a._items_n != a._nitems),
+            "item_scores",
+            _lit("CW_ItemScores must have ") + _text(a._nitems) + " items for " + tool,
+        )
+        self.add(
+            present & ((a._items_min < a._ilo) | (a._items_max > a._ihi)),
+            "item_scores",
+            _lit("an item score is outside ") + _num(a._ilo) + " to " + _num(a._ihi)
+            + " for " + tool,
+        )  # fmt: skip
+        agg = ibis.ifelse(a._bysum, a._items_sum, a._items_mean)
+        self.add(
+            present & ((agg - score).abs() > ibis.ifelse(a._bysum, 1e-6, 0.005)),
+            "item_scores",
+            _lit("CW_ItemScores ") + ibis.ifelse(a._bysum, "add up to ", "average ")
+            + _num(agg.round(3)) + " but PersScore is " + _num(score),
+        )  # fmt: skip
+
+
+def _num(v: ir.NumericValue) -> ir.StringValue:
+    """A number as text without a needless '.0'."""
+    return ibis.ifelse(v == v.floor(), _text(v.cast("int64")), _text(v))
+
+
+def _stage1(raw: RawTable, a: ir.Table, today: date) -> ir.Table:
+    spec = raw.spec
+    ch = _Checks(raw, a, today)
+    for col in spec.columns:
+        ch.column(col)
+    if spec.clean in ("score_referral", "score_activity"):
+        ch.scores()
+    if spec.clean == "referral":
+        ch.add(
+            a.discharge_date < a.referral_date,
+            "discharge_date",
+            "discharge date before referral date",
+        )
+    if spec.clean == "score_activity":
+        ch.add(
+            a.contact_id.isnull() & a.activity_id.isnull(),
+            "contact_id",
+            "neither CareContactId nor CareActId given: the score cannot be dated",
+        )
+    typed = {c.clean: a[c.clean] for c in spec.columns}
+    return a.select(
+        **typed, source_row=a.source_row, **_verdict(ch.checks, raw, ibis.null("string"))
+    )
+
+
+def _verdict(checks: Sequence[Check], raw: RawTable, previous: ir.StringValue) -> dict:
+    """_reason, _column, _value: the first failing check (keeping an earlier verdict)."""
+    if not checks:
+        return {}
+    ok = previous.isnull()
+    reason = ibis.cases(*[(ok & b, r) for b, _, r, _ in checks], else_=_NULL_STR)
+    column = ibis.cases(*[(ok & b, raw.header(c)) for b, c, _, _ in checks], else_=_NULL_STR)
+    value = ibis.cases(*[(ok & b, _text(v)) for b, _, _, v in checks], else_=_NULL_STR)
+    return {"_reason": reason, "_column": column, "_value": value}
+
+
+def _add_checks(t: ir.Table, raw: RawTable, checks: Sequence[Check]) -> ir.Table:
+    if not checks:
+        return t
+    v = _verdict(checks, raw, t._reason)
+    return t.mutate(
+        _reason=t._reason.coalesce(v["_reason"]),
+        _column=t._column.coalesce(v["_column"]),
+        _value=t._value.coalesce(v["_value"]),
+    )
+
+
+class Validator:
+    """Runs both stages over all tables on one DuckDB connection."""
+
+    def __init__(self, con: Any, instruments: Instruments, today: date) -> None:
+        self.con, self.instruments, self.today = con, instruments, today
+        self.prefix = f"cw_v{next(_ids)}_"
+        self.stage: dict[str, ir.Table] = {}  # clean name -> table with verdict columns
+        self.raws: dict[str, RawTable] = {}
+        self._made: list[str] = []
+
+    def _materialise(self, name: str, expr: ir.Table | pa.Table) -> ir.Table:
+        full = self.prefix + name
+        self._made.append(full)
+        return self.con.create_table(full, expr, overwrite=True)
+
+    def accepted(self, name: str) -> ir.Table:
+        t = self.stage[name]
+        return t.filter(t._reason.isnull())
+
+    def add_raw(self, raw: RawTable) -> None:
+        t = self._materialise("raw_" + raw.spec.clean, raw.data)
+        a = self._materialise("prep_" + raw.spec.clean, _prepare(raw, t, self.instruments))
+        s1 = _stage1(raw, a, self.today)
+        self.raws[raw.spec.clean] = raw
+        self.stage[raw.spec.clean] = self._materialise("s1_" + raw.spec.clean, s1)
+
+    def _stage2(self, name: str, build: Callable[[ir.Table], tuple[ir.Table, list[Check]]]) -> None:
+        if name not in self.stage:
+            return
+        raw, t = self.raws[name], self.stage[name]
+        cols = t.columns
+        checks: list[Check] = []
+        if raw.spec.key:
+            key = raw.spec.key[0]
+            first = ibis.ifelse(t._reason.isnull(), t.source_row, ibis.null("int64"))
+            first = first.min().over(group_by=t[key])
+            t = t.mutate(_first=first)
+            checks.append(
+                (
+                    t._first.notnull() & (t.source_row != t._first),
+                    key,
+                    _lit("duplicate key: first seen at row ") + _text(t._first),
+                    t[key],
+                )
+            )
+        t, more = build(t)
+        t = _add_checks(t, raw, checks + more)
+        self.stage[name] = self._materialise("s2_" + name, t.select(*cols))
+
+    def _ref(
+        self, t: ir.Table, col: str, parent: str, pcol: str, label: str
+    ) -> tuple[ir.Table, list[Check]]:
+        keys = self.accepted(parent)[pcol]
+        bad = t[col].notnull() & ~t[col].isin(keys)
+        return t, [
+            (bad, col, f"{label} not found among accepted rows of {_source(parent)}", t[col])
+        ]
+
+    def run_references(self) -> None:
+        self._stage2("person", lambda t: (t, []))
+        self._stage2("referral", self._referral)
+        self._stage2(
+            "contact",
+            lambda t: self._ref(t, "pathway_id", "referral", "pathway_id", "ServiceRequestId"),
+        )
+        self._stage2(
+            "activity",
+            lambda t: self._ref(t, "contact_id", "contact", "contact_id", "CareContactId"),
+        )
+        self._stage2(
+            "complaint",
+            lambda t: self._ref(t, "pathway_id", "referral", "pathway_id", "ServiceRequestId"),
+        )
+        self._stage2(
+            "score_referral",
+            lambda t: self._ref(t, "pathway_id", "referral", "pathway_id", "ServiceRequestId"),
+        )
+        self._stage2("score_activity", self._score_activity)
+        self._stage2("staff", lambda t: (t, []))
+        self._stage2("supervision", lambda t: (t, []))
+
+    def _referral(self, t: ir.Table) -> tuple[ir.Table, list[Check]]:
+        p = self.accepted("person")
+        p = p.select(_pid=p.person_id, _birth=p.birth_date)
+        j = t.left_join(p, t.person_id == p._pid)
+        return j, [
+            (
+                j.person_id.notnull() & j._pid.isnull(),
+                "person_id",
+                "LocalPatientId not found among accepted rows of IDS001MPI",
+                j.person_id,
+            ),
+            (
+                j._birth > j.referral_date,
+                "referral_date",
+                _lit("referral date before the person's birth date ") + _text(j._birth),
+                j.referral_date,
+            ),
+        ]
+
+    def _contact_lookup(self) -> ir.Table:
+        c = self.accepted("contact")
+        return c.select(
+            _cid=c.contact_id, _cpath=c.pathway_id, _cdate=c.contact_date, _ctime=c.contact_time
+        )
+
+    def _score_activity(self, t: ir.Table) -> tuple[ir.Table, list[Check]]:
+        c1 = self._contact_lookup()
+        j = t.left_join(c1, t.contact_id == c1._cid)
+        if "activity" in self.stage:
+            a = self.accepted("activity")
+            a = a.select(_aid=a.activity_id, _acid=a.contact_id)
+            j = j.left_join(a, j.activity_id == a._aid)
+        else:
+            j = j.mutate(_aid=ibis.null("string"), _acid=ibis.null("string"))
+        c2 = self._contact_lookup().rename(
+            _cid2="_cid", _cpath2="_cpath", _cdate2="_cdate", _ctime2="_ctime"
+        )
+        j = j.left_join(c2, j._acid == c2._cid2)
+        direct = j._cid.notnull()
+        j = j.mutate(
+            _rcid=ibis.ifelse(direct, j._cid, j._cid2),
+            _rpath=ibis.ifelse(direct, j._cpath, j._cpath2),
+            _rdate=ibis.ifelse(direct, j._cdate, j._cdate2),
+            _rtime=ibis.ifelse(direct, j._ctime, j._ctime2),
+        )
+        unresolved = j._rcid.isnull()
+        return j, [
+            (
+                unresolved & j.contact_id.notnull(),
+                "contact_id",
+                "CareContactId (or CareActId) not found among accepted care contacts/activities",
+                j.contact_id,
+            ),
+            (
+                unresolved,
+                "activity_id",
+                "CareActId not found among accepted care activities",
+                j.activity_id,
+            ),
+        ]
+
+    # ---- clean tables ------------------------------------------------------------------
+    def clean_tables(self) -> dict[str, ir.Table]:
+        out: dict[str, ir.Table] = {}
+        for name in (
+            "person",
+            "referral",
+            "contact",
+            "complaint",
+            "activity",
+            "staff",
+            "supervision",
+        ):
+            if name not in self.stage:
+                continue
+            t = self.accepted(name)
+            if name == "contact" and "activity" in self.stage:
+                t = self._fill_clinician(t)
+            out[name] = self._materialise("clean_" + name, _conform(t, name))
+        out["score"] = self._materialise("clean_score", self._score())
+        return out
+
+    def _fill_clinician(self, c: ir.Table) -> ir.Table:
+        a = self.accepted("activity")
+        a = a.filter(a.clinician_id.notnull())
+        a = a.mutate(_rn=ibis.row_number().over(group_by=a.contact_id, order_by=a.source_row))
+        a = a.filter(a._rn == 0).select(_acid=a.contact_id, _aclin=a.clinician_id)
+        j = c.left_join(a, c.contact_id == a._acid)
+        return j.mutate(clinician_id=j.clinician_id.coalesce(j._aclin)).select(*c.columns)
+
+    def _score(self) -> ir.Table:
+        parts: list[ir.Table] = []
+        names = [n for n, _ in contract.SCORE_COLUMNS]
+        if "score_referral" in self.stage:
+            t = self.accepted("score_referral")
+            src = contract.SCORE_REFERRAL.source
+            parts.append(
+                t.mutate(
+                    score_id=_lit(src + ":") + _text(t.source_row),
+                    contact_id=ibis.null("string"),
+                    source_table=_lit(src),
+                ).select(*names)
+            )
+        if "score_activity" in self.stage:
+            raw_t = self.stage["score_activity"]
+            # the contact resolution columns were dropped after stage 2: rebuild them
+            t, _ = self._score_activity(raw_t)
+            t = t.filter(t._reason.isnull())
+            src = contract.SCORE_ACTIVITY.source
+            parts.append(
+                t.mutate(
+                    score_id=_lit(src + ":") + _text(t.source_row),
+                    contact_id=t._rcid,
+                    pathway_id=t._rpath,
+                    score_date=t._rdate,
+                    score_time=t._rtime,
+                    source_table=_lit(src),
+                ).select(*names)
+            )
+        if not parts:
+            return ibis.memtable(clean_schema("score").empty_table())
+        out = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+        return _conform(out, "score")
+
+    # ---- accounts ----------------------------------------------------------------------
+    def quarantine(self) -> pd.DataFrame:
+        frames = []
+        for name, t in self.stage.items():
+            raw = self.raws[name]
+            q = t.filter(t._reason.notnull())
+            q = q.select(row=q.source_row, column=q._column, reason=q._reason, value=q._value)
+            df = self.con.to_pyarrow(q.order_by("row")).to_pandas()
+            mal = pd.DataFrame(
+                [(m.row, None, m.reason, m.value) for m in raw.malformed],
+                columns=["row", "column", "reason", "value"],
+            )
+            df = pd.concat([d for d in (mal, df) if len(d)], ignore_index=True) if len(mal) else df
+            df.insert(0, "file", raw.file)
+            df.insert(0, "table", raw.spec.source)
+            frames.append(df)
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        out = out.reindex(columns=list(QUARANTINE_COLUMNS))
+        out["row"] = out["row"].astype("int64")
+        return out
+
+    def accounting(self, tables: dict[str, ir.Table], quarantine: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        score = tables["score"]
+        by_source = dict(
+            self.con.execute(score.group_by("source_table").aggregate(n=score.count())).itertuples(
+                index=False, name=None
+            )
+        )
+        q_counts = quarantine.groupby("table").size().to_dict()
+        for name, raw in self.raws.items():
+            if name in ("score_referral", "score_activity"):
+                accepted = int(by_source.get(raw.spec.source, 0))
+            else:
+                accepted = int(self.con.execute(tables[name].count()))
+            rows.append(
+                (
+                    raw.spec.source,
+                    raw.file,
+                    raw.read,
+                    accepted,
+                    int(q_counts.get(raw.spec.source, 0)),
+                )
+            )
+        acc = pd.DataFrame(rows, columns=list(ACCOUNTING_COLUMNS))
+        check_accounting(acc)
+        return acc
+
+    def drop_intermediate(self, *, keep_clean: bool) -> None:
+        """Drop the working tables (and the clean ones too unless ``keep_clean``)."""
+        for name in dict.fromkeys(self._made):
+            if not (keep_clean and name.startswith(self.prefix + "clean_")):
+                self.con.drop_table(name, force=True)
+
+
+def check_accounting(acc: pd.DataFrame) -> None:
+    """Raise :class:`AccountingError` unless read == accepted + quarantined for every file."""
+    for r in acc.itertuples(index=False):
+        if r.read != r.accepted + r.quarantined or min(r.read, r.accepted, r.quarantined) < 0:
+            raise AccountingError(
+                f"internal error: row accounting does not balance for {r.file} ({r.table}): "
+                f"read {r.read} != accepted {r.accepted} + quarantined {r.quarantined}"
+            )
+
+
+def _source(clean: str) -> str:
+    return contract.TABLES_BY_CLEAN[clean].source
+
+
+def _conform(t: ir.Table, name: str) -> ir.Table:
+    """Select the clean schema's columns, in order, with its types."""
+    schema = clean_schema(name)
+    exprs = {}
+    for fld in schema:
+        dtype = ibis.dtype(fld.type)
+        exprs[fld.name] = t[fld.name].cast(dtype) if fld.name in t.columns else ibis.null(dtype)
+    return t.select(**exprs)
