@@ -1,0 +1,73 @@
+"""Run every detector and combine them: the integrity audit as a function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import ibis
+import pandas as pd
+
+from clearwater.dataset.model import CleanData
+from clearwater.errors import ConfigError
+from clearwater.instruments import Instruments, load_instruments
+from clearwater.integrity.base import AuditContext, Detector, DetectorResult
+from clearwater.integrity.combine import findings_frame, unit_summary
+from clearwater.integrity.detectors import DETECTORS
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the audit found: findings (detector x unit), per-unit summary, details."""
+
+    level: str
+    fdr: float
+    fdr_method: str
+    findings: pd.DataFrame
+    units: pd.DataFrame
+    details: dict[str, DetectorResult] = field(default_factory=dict)
+    detectors: tuple[Detector, ...] = ()
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        return self.findings[self.findings["flagged"]]
+
+
+def run_audit(
+    data: CleanData,
+    pathways: ibis.Table | None = None,
+    *,
+    level: str = "therapist",
+    fdr: float = 0.05,
+    fdr_method: str = "bh",
+    instruments: Instruments | None = None,
+    detectors: Sequence[type[Detector]] = DETECTORS,
+    progress: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Run the integrity audit.  ``pathways`` defaults to ``derive_pathways(data)``."""
+    if not 0 < fdr < 1:
+        raise ConfigError(f"--fdr must be between 0 and 1 (got {fdr})")
+    if fdr_method not in ("bh", "by"):
+        raise ConfigError(f"FDR method must be 'bh' or 'by' (got {fdr_method!r})")
+    instruments = instruments or load_instruments()
+    if pathways is None:
+        from clearwater.engine.pathways import derive_pathways
+
+        pathways = derive_pathways(data, instruments)
+    ctx = AuditContext(data=data, pathways=pathways, level=level, instruments=instruments)
+    results = []
+    for cls in detectors:
+        det = cls()
+        if progress:
+            progress(det.info.name)
+        results.append((det, det.run(ctx)))
+    findings = findings_frame(results, unit_type=level, fdr=fdr, method=fdr_method)
+    return AuditResult(
+        level=level,
+        fdr=fdr,
+        fdr_method=fdr_method,
+        findings=findings,
+        units=unit_summary(findings),
+        details={d.info.name: r for d, r in results},
+        detectors=tuple(d for d, _ in results),
+    )

@@ -1,0 +1,92 @@
+"""Assessment recorded as treatment (stopping the waiting clock)."""
+
+from __future__ import annotations
+
+import ibis
+
+from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
+
+JUST_INSIDE_DAYS = 21  # "just inside" a standard: the last three weeks before it
+HIDDEN_WAIT_DAYS = 28  # first-to-second treatment gap counted as a hidden wait
+
+
+class AssessmentAsTreatmentDetector(Detector):
+    """First 'treatment' just inside a waiting standard, then a long wait for the second.
+
+    Trial: a course with a first and a second treatment contact.  Event: the first
+    treatment fell in the last three weeks before the 6-week (42-day) or 18-week (126-day)
+    standard *and* the second came more than 28 days after it, or the first treatment
+    contact was under 0.75 times the course's typical treatment duration.  Stratum (therapist
+    level): the team, because waits are set by a team's waiting list, not by one clinician.
+    """
+
+    info = DetectorInfo(
+        name="assessment_as_treatment",
+        pattern="assessment_as_treatment",
+        title="First treatment just inside a waiting standard, then a hidden wait",
+        target=(
+            "Recording an assessment or a holding contact as the first treatment so the "
+            "waiting-time clock stops inside 6 or 18 weeks, followed by a long real wait."
+        ),
+        statistic=(
+            "Count of courses whose first treatment fell in the 21 days before the 42- or "
+            "126-day standard and was followed by a first-to-second treatment gap over 28 "
+            "days or was much shorter than the course's other treatment sessions; expected "
+            "from peers in the same team (or all peers at team/provider level)."
+        ),
+        null=(
+            "Courses show this timing as often as peers working from the same waiting list, "
+            "up to honest between-unit variation."
+        ),
+        blind_spots=(
+            "If a whole service records assessments as treatment, same-team peers share the "
+            "pattern; run the audit at team or provider level too.",
+            "A relabelled contact that is followed promptly by real treatment leaves little trace.",
+            "Contact durations are needed for the duration signature.",
+        ),
+        innocent_explanations=(
+            "Services that start treatment at a brief first session (e.g. psychoeducation) "
+            "and then wait for a course.",
+            "Capacity gaps (sickness, vacancies) create first-to-second waits without any "
+            "recording choice.",
+            "A patient who postponed the second appointment.",
+        ),
+        event_words="courses with a first treatment just inside a waiting standard followed by a long wait or an assessment-like first session",
+        trial_words="courses with two or more treatment contacts",
+        expected_words="than expected from peers on the same waiting list",
+        min_effect=0.05,
+        min_excess=3.0,
+    )
+
+    def cases(self, ctx: AuditContext) -> ibis.Table:
+        p = ctx.pw.filter(
+            ctx.pw.second_treatment_date.notnull() & ctx.pw.first_treatment_date.notnull()
+        )
+        c = ctx.data["contact"]
+        treat = c.filter(c.app_type.isin(("02", "03", "05")) & c.attend_code.isin(("5", "6")))
+        w = ibis.window(
+            group_by=[treat.pathway_id], order_by=[treat.contact_date, treat.contact_id]
+        )
+        treat = treat.mutate(k=ibis.row_number().over(w))
+        dur = (
+            treat.group_by("pathway_id")
+            .aggregate(
+                first_dur=ibis.ifelse(treat.k == 0, treat.duration_min, ibis.null()).max(),
+                later_dur=ibis.ifelse(treat.k > 0, treat.duration_min, ibis.null()).median(),
+            )
+            .rename(t_pathway_id="pathway_id")
+        )
+        p = p.left_join(dur, p.pathway_id == dur.t_pathway_id)
+        wait = p.wait_to_first_treatment_days
+        inside = ((wait > 42 - JUST_INSIDE_DAYS) & (wait <= 42)) | (
+            (wait > 126 - JUST_INSIDE_DAYS) & (wait <= 126)
+        )
+        gap = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
+        short = p.first_dur.notnull() & p.later_dur.notnull() & (p.first_dur < 0.75 * p.later_dur)
+        event = (inside & (gap | short)).fill_null(False).cast("int64")
+        stratum = (
+            p.team_id.cast("string").fill_null("none")
+            if ctx.level == "therapist"
+            else ibis.literal("all")
+        )
+        return p.select(unit_id=p.unit_id, stratum=stratum, event=event)

@@ -1,0 +1,78 @@
+"""Coaching / end-of-session scoring: final scores heaped just below caseness."""
+
+from __future__ import annotations
+
+import ibis
+
+from clearwater.integrity.base import AuditContext, Detector, DetectorInfo, clip_label
+
+
+class CoachingDetector(Detector):
+    """Final PHQ-9 at 8-9 / GAD-7 at 6-7 more often than the penultimate score predicts.
+
+    Trial: one tool (PHQ-9 or GAD-7) of one finished course with at least two scored days
+    whose *penultimate* score was at caseness.  Event: the final score lies in the two
+    points just below caseness.  Stratum: tool x penultimate score.  The penultimate score
+    is the within-data counterfactual: coaching at the last session moves only the last
+    score, so the same patients' previous score says where honest endings would fall, and
+    other units with the same penultimate scores say how often honest care lands there.
+    """
+
+    info = DetectorInfo(
+        name="coaching",
+        pattern="coaching",
+        title="Final scores heaped just below caseness",
+        target=(
+            "Coaching or end-of-session completion of the final questionnaire: final PHQ-9 at "
+            "8-9 and GAD-7 at 6-7 (just below caseness) more often than the same patients' "
+            "previous scores predict."
+        ),
+        statistic=(
+            "Count of finished-course final scores in the two points below caseness, among "
+            "tool x course pairs whose penultimate score was at caseness; expected count from "
+            "other units' rates for the same tool and penultimate score (leave-one-unit-out)."
+        ),
+        null=(
+            "Given the penultimate score, the chance that the final score lands just below "
+            "caseness is the same as among peers, up to honest between-unit variation "
+            "(beta-binomial with robustly estimated heterogeneity)."
+        ),
+        blind_spots=(
+            "Coaching that moves scores further down (to 5-7 on PHQ-9) rather than just below "
+            "the cut is not concentrated at the notch and is weakly detected.",
+            "Coaching from the first session onwards changes the penultimate score too.",
+            "Courses with a single scored day are not used.",
+        ),
+        innocent_explanations=(
+            "A therapist whose patients improve steadily late in treatment (e.g. a final "
+            "session on relapse prevention) will have more final scores just below the cut.",
+            "Planned endings timed when a patient has just recovered are good practice; this "
+            "pattern also rises when endings are agreed at recovery.",
+            "Few courses: a handful of cases can move the count.",
+        ),
+        event_words="final PHQ-9/GAD-7 scores just below caseness (PHQ-9 8-9, GAD-7 6-7)",
+        trial_words="finished courses' final PHQ-9/GAD-7 scores after a penultimate score at caseness",
+        expected_words="than expected from the same patients' previous scores and from peers",
+        min_effect=0.08,
+        min_excess=3.0,
+    )
+
+    def cases(self, ctx: AuditContext) -> ibis.Table:
+        seq = ctx.sequences()
+        last = seq.filter(seq.k_rev == 1).select(
+            l_pathway_id="pathway_id", l_tool="tool", unit_id="unit_id", last="score"
+        )
+        pen = seq.filter(seq.k_rev == 2).select(
+            p_pathway_id="pathway_id", p_tool="tool", pen="score"
+        )
+        j = last.inner_join(
+            pen, (last.l_pathway_id == pen.p_pathway_id) & (last.l_tool == pen.p_tool)
+        )
+        fin = ctx.pw.filter(ctx.pw.finished_course).select(f_pathway_id="pathway_id")
+        j = j.inner_join(fin, j.l_pathway_id == fin.f_pathway_id)
+        phq, gad = ctx.caseness("PHQ9"), ctx.caseness("GAD7")
+        cut = ibis.ifelse(j.l_tool == "PHQ9", phq, gad)
+        j = j.mutate(cut=cut).filter(ibis._.pen >= ibis._.cut)
+        event = ((j.last >= j.cut - 2) & (j.last < j.cut)).cast("int64")
+        stratum = j.l_tool + ":" + clip_label(j.pen - j.cut, 0, 10, "+")
+        return j.select(unit_id=j.unit_id, stratum=stratum, event=event)

@@ -1,0 +1,90 @@
+"""Scores for people who had left."""
+
+from __future__ import annotations
+
+import ibis
+
+from clearwater.integrity.base import ATTENDED, AuditContext, Detector, DetectorInfo
+
+LATE_ENTRY_DAYS = 28
+
+
+class DropoutFillDetector(Detector):
+    """Scores that the patient cannot have given at an attended session.
+
+    Trial: a course with at least one score.  Event: any score (a) linked to a contact that
+    was not attended, (b) dated after the course's last attended contact, (c) dated after
+    discharge, or (d) entered more than 28 days after its date (when CW_RecordedAt is
+    present).  Stratum: how the course ended (planned completion, other treated ending,
+    not treated), since unplanned endings are where the pattern is reported.
+    """
+
+    info = DetectorInfo(
+        name="dropout_fill",
+        pattern="dropout_fill",
+        title="Scores recorded for people who had left",
+        target=(
+            "Completing outcome questionnaires for patients who had dropped out or "
+            "self-discharged, so the course counts with a (good) final score."
+        ),
+        statistic=(
+            "Count of courses with a score at a non-attended contact, after the last "
+            "attended contact, after discharge, or entered over 28 days late; expected from "
+            "peers with the same kind of ending."
+        ),
+        null=(
+            "Such scores occur as often as among peers with the same kind of ending (postal "
+            "or online questionnaires, late data entry), up to honest between-unit variation."
+        ),
+        blind_spots=(
+            "A fabricated attended contact carrying the score looks like a real session "
+            "(the fabrication detector may still see it).",
+            "Late entry is only visible when entry timestamps (CW_RecordedAt) are supplied.",
+        ),
+        innocent_explanations=(
+            "Questionnaires completed online or by post after the last session.",
+            "Administrative catch-up: entering paper forms weeks later.",
+            "A patient who attended a session that was recorded as missed.",
+        ),
+        event_words="courses with scores recorded when the patient was not seen (after leaving, at missed appointments, or entered long after)",
+        trial_words="courses with scores",
+        expected_words="than expected from peers with the same kind of ending",
+        min_effect=0.05,
+        min_excess=3.0,
+    )
+
+    def cases(self, ctx: AuditContext) -> ibis.Table:
+        c = ctx.data["contact"]
+        att = (
+            c.filter(c.attend_code.isin(ATTENDED))
+            .group_by("pathway_id")
+            .aggregate(last_att=ibis._.contact_date.max())
+            .rename(a_pathway_id="pathway_id")
+        )
+        s = ctx.scores
+        s = s.left_join(att, s.pathway_id == att.a_pathway_id)
+        pw = ctx.pw.select(
+            d_pathway_id="pathway_id",
+            discharge_date="discharge_date",
+            end_code="end_code",
+            treated=ctx.pw.treatment_contacts >= 1,
+        )
+        s = s.inner_join(pw, s.pathway_id == pw.d_pathway_id)
+        late = s.recorded_at.notnull() & (
+            s.recorded_at.date().delta(s.score_date, unit="day") > LATE_ENTRY_DAYS
+        )
+        sign = (
+            (s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED))
+            | (s.last_att.notnull() & (s.score_date > s.last_att))
+            | (s.discharge_date.notnull() & (s.score_date > s.discharge_date))
+            | late
+        )
+        s = s.mutate(sign=sign.fill_null(False).cast("int64"))
+        ending = ibis.ifelse(
+            ~s.treated.fill_null(False),
+            "untreated",
+            ibis.ifelse(s.end_code == "46", "planned", "other"),
+        )
+        s = s.mutate(ending=ending)
+        per = s.group_by(["pathway_id", "unit_id", "ending"]).aggregate(event=s.sign.max())
+        return per.select(unit_id=per.unit_id, stratum=per.ending, event=per.event)

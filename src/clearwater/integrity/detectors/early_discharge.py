@@ -1,0 +1,89 @@
+"""Discharge at the first good score (stopping rule)."""
+
+from __future__ import annotations
+
+import ibis
+
+from clearwater.integrity.base import AuditContext, Detector, DetectorInfo, clip_label
+
+
+class EarlyDischargeDetector(Detector):
+    """Courses that end exactly at their first score below caseness, beyond peers.
+
+    Trial: a finished course at caseness at its first scored day that later had a day below
+    caseness (PHQ-9 < 10 and GAD-7 < 8 where measured).  Event: that first day below
+    caseness is the course's last scored day.  Stratum: position of the first day below
+    caseness (2..8+) x baseline PHQ-9 band, so early responders and severe cases are compared
+    with like.
+    """
+
+    info = DetectorInfo(
+        name="early_discharge",
+        pattern="early_discharge",
+        title="Courses ending at the first score below caseness",
+        target=(
+            "A stopping rule: discharge at the first session with a score below caseness, "
+            "before the improvement could be confirmed or reversed."
+        ),
+        statistic=(
+            "Among finished courses that started at caseness and reached a score below "
+            "caseness, the count that ended at that first sub-caseness session; expected from "
+            "other units with the same position of first recovery and baseline severity."
+        ),
+        null=(
+            "Given when a course first went below caseness and how severe it started, the "
+            "chance it ended right there equals peers', up to honest between-unit variation."
+        ),
+        blind_spots=(
+            "A rule applied at a later good score (the second below caseness) is missed.",
+            "Courses with one scored day, or that never went below caseness, are not used.",
+            "If every unit follows the rule, peers cannot reveal it (national comparison is "
+            "needed).",
+        ),
+        innocent_explanations=(
+            "Short, planned step-2 courses often end when the goal is met; compare with "
+            "peers of the same step.",
+            "Patients who feel better may choose to stop (their own decision, coded as a "
+            "planned ending).",
+            "Session limits set by commissioning rather than by the clinician.",
+        ),
+        event_words="courses ended at their first score below caseness",
+        trial_words="finished courses that started at caseness and later scored below it",
+        expected_words="than expected from peers with the same timing of improvement",
+        min_effect=0.10,
+        min_excess=3.0,
+    )
+
+    def cases(self, ctx: AuditContext) -> ibis.Table:
+        seq = ctx.sequences()
+        phq, gad = ctx.caseness("PHQ9"), ctx.caseness("GAD7")
+        case_one = ibis.ifelse(seq.tool == "PHQ9", seq.score >= phq, seq.score >= gad).cast("int64")
+        day = (
+            seq.mutate(case_one=case_one)
+            .group_by(["pathway_id", "unit_id", "score_date"])
+            .aggregate(
+                case=ibis._.case_one.max(),
+                phq=ibis.ifelse(ibis._.tool == "PHQ9", ibis._.score, ibis.null()).max(),
+            )
+        )
+        w = ibis.window(group_by=[day.pathway_id], order_by=[day.score_date])
+        day = day.mutate(k=ibis.row_number().over(w) + 1)
+        per = day.group_by(["pathway_id", "unit_id"]).aggregate(
+            n_days=day.k.max(),
+            first_case=ibis.ifelse(day.k == 1, day.case, ibis.null()).max(),
+            first_phq=ibis.ifelse(day.k == 1, day.phq, ibis.null()).max(),
+            first_ok=ibis.ifelse(day.case == 0, day.k, ibis.null()).min(),
+        )
+        fin = ctx.pw.filter(ctx.pw.finished_course).select(f_pathway_id="pathway_id")
+        per = per.inner_join(fin, per.pathway_id == fin.f_pathway_id)
+        per = per.filter((per.first_case == 1) & per.first_ok.notnull())
+        band = ibis.ifelse(
+            per.first_phq.isnull(),
+            "na",
+            ibis.ifelse(
+                per.first_phq >= 20, "sev", ibis.ifelse(per.first_phq >= 15, "mod", "mild")
+            ),
+        )
+        stratum = clip_label(per.first_ok, 2, 8, "k") + ":" + band
+        event = (per.first_ok == per.n_days).cast("int64")
+        return per.select(unit_id=per.unit_id, stratum=stratum, event=event)

@@ -1,0 +1,127 @@
+"""Fabrication signatures: copied item vectors, flat trajectories, bulk entry."""
+
+from __future__ import annotations
+
+import ibis
+
+from clearwater.integrity.base import CORE_TOOLS, AuditContext, Detector, DetectorInfo
+
+MIN_TOTAL_FOR_COPY = 8  # low totals (mostly zeros) coincide honestly
+BULK_PATHWAYS = 5  # distinct courses entered by one person in one 15-minute window
+FLAT_MIN_DAYS = 4
+
+
+class FabricationDetector(Detector):
+    """Courses carrying signatures of scores not given by the patient.
+
+    Trial: a course with PHQ-9/GAD-7 scores.  Event: any of (a) a PHQ-9/GAD-7 item vector
+    with total >= 8 identical to one of another patient of the same unit; (b) a score entered
+    in a bulk burst (the same person entering scores for 5 or more courses within one
+    15-minute window, not self-entered); (c) four or more PHQ-9 days with exactly the same
+    total.  (a) and (b) need CW_ItemScores / CW_RecordedAt / CW_RecordedBy; without them only
+    (c) applies.
+    """
+
+    info = DetectorInfo(
+        name="fabrication",
+        pattern="fabrication",
+        title="Signatures of scores not given by the patient",
+        target=(
+            "Invented or copied questionnaire data: identical item answers across patients, "
+            "implausibly flat trajectories, scores entered in bulk."
+        ),
+        statistic=(
+            "Count of courses with a copied item vector (total >= 8), a score entered in a "
+            "bulk burst (>= 5 courses in 15 minutes by one person), or >= 4 identical PHQ-9 "
+            "totals; expected from peers."
+        ),
+        null=(
+            "These signatures occur as often as among peers (chance coincidences, batch "
+            "entry of paper forms), up to honest between-unit variation."
+        ),
+        blind_spots=(
+            "Carefully varied invented answers leave no copy or flatness signature.",
+            "Without item-level answers and entry timestamps only flat trajectories are tested.",
+            "Copies between units (one person inventing data for several clinicians) are "
+            "counted only within each unit.",
+        ),
+        innocent_explanations=(
+            "Batch entry of paper questionnaires by an administrator (check entry mode and "
+            "whether the forms exist).",
+            "Patients with stable chronic symptoms can score the same for several weeks.",
+            "Popular answer patterns at moderate totals can coincide by chance in large caseloads.",
+        ),
+        event_words="courses with copied answers, bulk-entered scores or flat trajectories",
+        trial_words="courses with PHQ-9/GAD-7 scores",
+        expected_words="than expected from peers",
+        min_effect=0.05,
+        min_excess=3.0,
+    )
+
+    def cases(self, ctx: AuditContext) -> ibis.Table:
+        s = ctx.scores.filter(ctx.scores.tool.isin(CORE_TOOLS) & ctx.scores.score.notnull())
+        base = s.select("pathway_id", "unit_id").distinct()
+        # (a) copied item vectors
+        v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY))
+        shared = (
+            v.group_by(["unit_id", "tool", "item_scores"])
+            .aggregate(np_=v.pathway_id.nunique())
+            .filter(ibis._.np_ >= 2)
+            .select(sh_unit="unit_id", sh_tool="tool", sh_items="item_scores")
+        )
+        copied = (
+            v.inner_join(
+                shared,
+                (v.unit_id == shared.sh_unit)
+                & (v.tool == shared.sh_tool)
+                & (v.item_scores == shared.sh_items),
+            )
+            .select(c_pathway_id="pathway_id")
+            .distinct()
+            .mutate(copied=ibis.literal(1))
+        )
+        # (b) bulk entry
+        r = s.filter(
+            s.recorded_at.notnull()
+            & s.recorded_by.notnull()
+            & (s.entry_mode.fill_null("") != "self")
+        )
+        r = r.mutate(
+            b_day=r.recorded_at.date(),
+            b_hour=r.recorded_at.hour(),
+            b_q=r.recorded_at.minute() // 15,
+        )
+        bursts = (
+            r.group_by(["recorded_by", "b_day", "b_hour", "b_q"])
+            .aggregate(np_=r.pathway_id.nunique())
+            .filter(ibis._.np_ >= BULK_PATHWAYS)
+            .rename(x_by="recorded_by", x_day="b_day", x_hour="b_hour", x_q="b_q")
+        )
+        bulk = (
+            r.inner_join(
+                bursts,
+                (r.recorded_by == bursts.x_by)
+                & (r.b_day == bursts.x_day)
+                & (r.b_hour == bursts.x_hour)
+                & (r.b_q == bursts.x_q),
+            )
+            .select(b_pathway_id="pathway_id")
+            .distinct()
+            .mutate(bulk=ibis.literal(1))
+        )
+        # (c) flat PHQ-9 trajectories
+        seq = ctx.sequences(("PHQ9",))
+        flat = (
+            seq.group_by("pathway_id")
+            .aggregate(nd=seq.k.max(), lo=seq.score.min(), hi=seq.score.max())
+            .filter((ibis._.nd >= FLAT_MIN_DAYS) & (ibis._.lo == ibis._.hi))
+            .select(f_pathway_id="pathway_id")
+            .mutate(flat=ibis.literal(1))
+        )
+        t = base.left_join(copied, base.pathway_id == copied.c_pathway_id)
+        t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
+        t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
+        event = (t.copied.fill_null(0) + t.bulk.fill_null(0) + t.flat.fill_null(0) > 0).cast(
+            "int64"
+        )
+        return t.select(unit_id=t.unit_id, stratum=ibis.literal("all"), event=event)

@@ -1,0 +1,191 @@
+"""The statistics every detector shares: peer expectations, overdispersed nulls, FDR.
+
+Every detector reduces its evidence to *binary trials*: for each eligible case of a unit,
+did the signature occur (1) or not (0)?  Each trial belongs to a case-mix *stratum*.
+The row-level work (which cases, which stratum, did it occur) runs in Ibis; what comes back
+to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  From there:
+
+1. **Expected events from peers, leave-one-out.**  For unit *k* and stratum *s* the expected
+   rate is the rate among all *other* units in that stratum, shrunk a little towards the
+   other units' overall rate: ``r_ks = (O_s - o_ks + a * r_k) / (N_s - n_ks + a)``.  A unit
+   therefore never sets its own expectation.
+2. **Honest heterogeneity.**  Real services differ for reasons nobody controls.  We estimate
+   the between-unit variance ``tau2`` of the observed-minus-expected rate with a *robust*
+   additive random-effects estimator.  With ``d_k = (o_k - e_k) / n_k``,
+   ``s_k^2 = p_k (1 - p_k) / n_k`` and ``z_k = d_k / sqrt(s_k^2 + tau2)``, ``tau2`` is the
+   smallest value >= 0 for which the mean of ``z_k^2`` over the 80% of units with the lowest
+   ``z_k`` equals ``E[Z^2 | Z < 0.8416]`` for a standard normal ``Z``.  Setting the most
+   *positive* units aside (where gaming would sit; gaming is one-sided) means a minority of
+   atypical units cannot inflate the heterogeneity that is then used to judge them, while
+   honest spread on both sides is still measured (unlike DerSimonian-Laird, which uses all).
+3. **One-sided p-value under a beta-binomial null** with mean ``p_k = e_k / n_k`` and
+   intra-unit correlation ``rho = tau2 / (p_k (1 - p_k))``: ``P(X >= o_k)``.  Exact for small
+   units (no normal approximation), conservative because the distribution is discrete.
+4. **False-discovery control** (Benjamini-Hochberg, or Benjamini-Yekutieli) across every
+   unit x detector test, in :mod:`clearwater.integrity.combine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+MIN_UNITS_FOR_TAU = 5  # fewer units than this: no heterogeneity estimate (tau2 = 0)
+MAX_RHO = 0.5
+TRIM_KEEP = 0.8  # share of units (lowest z) used to estimate honest heterogeneity
+
+
+def loo_expected(agg: pd.DataFrame, *, prior_weight: float = 2.0) -> pd.DataFrame:
+    """Leave-one-unit-out expected events.
+
+    ``agg`` has one row per unit_id x stratum with integer columns ``n`` (trials) and ``o``
+    (events).  Returns one row per unit_id with ``n``, ``o``, ``e`` (expected events from the
+    other units in the same strata) and ``peer_rate`` (the other units' overall rate).
+    Strata that no other unit has fall back to the other units' overall rate.
+    """
+    if agg.empty:
+        return pd.DataFrame(columns=["unit_id", "n", "o", "e", "peer_rate"])
+    a = agg[["unit_id", "stratum", "n", "o"]].copy()
+    a["n"] = a["n"].astype(float)
+    a["o"] = a["o"].astype(float)
+    strat = a.groupby("stratum")[["n", "o"]].sum().rename(columns={"n": "N_s", "o": "O_s"})
+    unit = a.groupby("unit_id")[["n", "o"]].sum().rename(columns={"n": "n_k", "o": "o_k"})
+    tot_n, tot_o = float(a["n"].sum()), float(a["o"].sum())
+    a = a.join(strat, on="stratum").join(unit, on="unit_id")
+    other_n = tot_n - a["n_k"]
+    other_o = tot_o - a["o_k"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r0 = np.where(other_n > 0, other_o / other_n, np.nan)
+        num = a["O_s"] - a["o"] + prior_weight * r0
+        den = a["N_s"] - a["n"] + prior_weight
+        a["r"] = np.where(den > 0, num / den, r0)
+    a["peer_rate"] = r0
+    a["e"] = a["n"] * a["r"]
+    out = (
+        a.groupby("unit_id")
+        .agg(n=("n", "sum"), o=("o", "sum"), e=("e", "sum"), peer_rate=("peer_rate", "first"))
+        .reset_index()
+    )
+    return out
+
+
+def _trimmed_target(keep: float) -> float:
+    """E[Z^2 | Z < Phi^-1(keep)] for a standard normal Z."""
+    c = float(sps.norm.ppf(keep))
+    # E[Z^2 1{Z<c}] = Phi(c) - c*phi(c)
+    return (float(sps.norm.cdf(c)) - c * float(sps.norm.pdf(c))) / keep
+
+
+def robust_tau2(
+    n: np.ndarray, o: np.ndarray, e: np.ndarray, *, min_n: float = 5, keep: float = TRIM_KEEP
+) -> float:
+    """Robust additive between-unit variance of (o - e)/n (see module docstring).
+
+    The units with the largest *positive* z (the top ``1 - keep`` share, where gaming would
+    sit) are set aside; ``tau2`` is the smallest value making the mean z^2 of the rest equal
+    its expectation under a normal null truncated at the same quantile.
+    """
+    n = np.asarray(n, float)
+    o = np.asarray(o, float)
+    e = np.asarray(e, float)
+    ok = (n >= min_n) & np.isfinite(e)
+    if ok.sum() < MIN_UNITS_FOR_TAU:
+        return 0.0
+    n, o, e = n[ok], o[ok], e[ok]
+    p = np.clip(e / n, 1e-6, 1 - 1e-6)
+    d = (o - e) / n
+    s2 = p * (1 - p) / n
+    m = max(MIN_UNITS_FOR_TAU - 1, int(np.ceil(keep * len(n))))
+    target = _trimmed_target(keep)
+
+    def stat(t2: float) -> float:
+        z = np.sort(d / np.sqrt(s2 + t2))[:m]
+        return float(np.mean(z**2))
+
+    if stat(0.0) <= target:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    while stat(hi) > target and hi < 1e6:
+        hi *= 4
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if stat(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def betabinom_sf(o: float, n: float, p: float, rho: float) -> float:
+    """P(X >= o) for X ~ beta-binomial(n, mean p, intra-class correlation rho)."""
+    n_i = int(round(n))
+    o_i = int(round(o))
+    if n_i <= 0 or not np.isfinite(p):
+        return float("nan")
+    if o_i <= 0:
+        return 1.0
+    p = float(np.clip(p, 1e-9, 1 - 1e-9))
+    if rho <= 1e-9:
+        return float(sps.binom.sf(o_i - 1, n_i, p))
+    rho = min(rho, MAX_RHO)
+    ab = 1.0 / rho - 1.0
+    return float(sps.betabinom.sf(o_i - 1, n_i, p * ab, (1 - p) * ab))
+
+
+def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame:
+    """Add ``tau2``, ``rho``, ``z`` and one-sided ``p_value`` to a frame of n, o, e per unit.
+
+    Units with ``n < min_n`` trials get no p-value (too small to judge; reported as such).
+    """
+    out = units.copy()
+    if out.empty:
+        for c in ("tau2", "rho", "z", "p_value"):
+            out[c] = pd.Series(dtype=float)
+        return out
+    tau2 = robust_tau2(out["n"].to_numpy(), out["o"].to_numpy(), out["e"].to_numpy(), min_n=min_n)
+    ps, zs, rhos = [], [], []
+    for n, o, e in zip(out["n"], out["o"], out["e"], strict=True):
+        if n < min_n or not np.isfinite(e):
+            ps.append(np.nan)
+            zs.append(np.nan)
+            rhos.append(np.nan)
+            continue
+        p = float(np.clip(e / n, 1e-9, 1 - 1e-9))
+        rho = min(tau2 / (p * (1 - p)), MAX_RHO)
+        var = n * p * (1 - p) * (1 + (n - 1) * rho)
+        zs.append((o - e) / np.sqrt(var) if var > 0 else np.nan)
+        rhos.append(rho)
+        ps.append(betabinom_sf(o, n, p, rho))
+    out["tau2"] = tau2
+    out["rho"] = rhos
+    out["z"] = zs
+    out["p_value"] = ps
+    return out
+
+
+def bh_qvalues(p: Sequence[float], *, method: str = "bh") -> np.ndarray:
+    """Benjamini-Hochberg (``bh``) or Benjamini-Yekutieli (``by``) adjusted p-values.
+
+    NaN p-values are ignored (they stay NaN and do not count towards m).
+    """
+    p = np.asarray(p, float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    pv = p[ok]
+    order = np.argsort(pv)
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    if method == "by":
+        ranked = ranked * float(np.sum(1.0 / np.arange(1, m + 1)))
+    elif method != "bh":
+        raise ValueError(f"unknown FDR method {method!r}: use 'bh' or 'by'")
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    q[ok] = adj
+    return q

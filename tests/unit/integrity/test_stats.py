@@ -1,0 +1,74 @@
+"""The shared statistics on data with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from clearwater.integrity import stats
+
+
+def test_bh_and_by_match_statsmodels():
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform(size=40), rng.uniform(0, 0.002, size=5)])
+    for method, sm in (("bh", "fdr_bh"), ("by", "fdr_by")):
+        ours = stats.bh_qvalues(p, method=method)
+        ref = multipletests(p, method=sm)[1]
+        np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+def test_bh_ignores_nan():
+    q = stats.bh_qvalues([0.01, np.nan, 0.04])
+    assert np.isnan(q[1])
+    np.testing.assert_allclose(q[[0, 2]], [0.02, 0.04])
+
+
+def test_betabinom_reduces_to_binomial_and_widens_with_rho():
+    assert stats.betabinom_sf(5, 15, 0.1, 0.0) == pytest.approx(sps.binom.sf(4, 15, 0.1))
+    assert stats.betabinom_sf(5, 15, 0.1, 0.05) > stats.betabinom_sf(5, 15, 0.1, 0.0)
+    assert stats.betabinom_sf(0, 15, 0.1, 0.0) == 1.0
+
+
+def test_loo_expected_excludes_the_unit_itself():
+    agg = pd.DataFrame(
+        {"unit_id": ["a", "b", "c"], "stratum": ["s", "s", "s"], "n": [10, 10, 10], "o": [10, 0, 0]}
+    )
+    out = stats.loo_expected(agg, prior_weight=0.0).set_index("unit_id")
+    assert out.loc["a", "e"] == pytest.approx(0.0)  # peers b, c had no events
+    assert out.loc["b", "e"] == pytest.approx(5.0)  # peers a, c: 10 of 20
+
+
+def test_robust_tau2_recovers_known_heterogeneity_and_resists_outliers():
+    rng = np.random.default_rng(11)
+    k, n, tau = 400, 200, 0.05
+    p = np.clip(0.2 + rng.normal(0, tau, k), 0.01, 0.99)
+    o = rng.binomial(n, p)
+    e = np.full(k, 0.2 * n)
+    nn = np.full(k, n)
+    t2 = stats.robust_tau2(nn, o, e)
+    assert np.sqrt(t2) == pytest.approx(tau, rel=0.2)
+    o2 = o.copy()
+    o2[:20] = n  # 5% wildly atypical units barely move it
+    assert np.sqrt(stats.robust_tau2(nn, o2, e)) == pytest.approx(np.sqrt(t2), rel=0.1)
+    # no heterogeneity -> (near) zero
+    o0 = rng.binomial(n, 0.2, size=k)
+    assert stats.robust_tau2(nn, o0, e) < 0.0005
+
+
+def test_overdispersed_pvalues_uniform_under_heterogeneous_null():
+    rng = np.random.default_rng(5)
+    ps = []
+    for _ in range(40):
+        k = 30
+        n = rng.integers(15, 120, k)
+        p = np.clip(0.15 + rng.normal(0, 0.04, k), 0.01, 0.9)
+        o = rng.binomial(n, p)
+        units = pd.DataFrame({"unit_id": range(k), "n": n, "o": o, "e": n * 0.15})
+        ps.extend(stats.overdispersed_test(units)["p_value"])
+    ps = np.asarray(ps)
+    assert np.mean(ps < 0.05) <= 0.07
+    assert np.mean(ps < 0.01) <= 0.02
+    assert np.mean(ps < 0.5) > 0.35  # not degenerate
