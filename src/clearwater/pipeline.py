@@ -261,8 +261,8 @@ def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcom
     """
     start = time.perf_counter()
     try:
-        result = spec.run(ctx)
         module = importlib.import_module(spec.report_module)
+        result = spec.run(ctx)
         secs = list(module.report_sections(result))
         outputs = _area_outputs(spec.area, module, result, ctx.out_dir)
     except ClearwaterError as exc:

@@ -68,7 +68,7 @@ def test_programming_errors_are_not_swallowed(tmp_path, fake_area_module):
         run_area(AreaSpec("fake", "Fake", run, fake_area_module), ctx(tmp_path))
 
 
-def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path):
+def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path, fake_area_module):
     spec = AreaSpec("ghost", "Ghost area", lambda c: Result(), "cw_no_such_module_ghost")
     secs, outcome = run_area(spec, ctx(tmp_path))
     assert outcome.status == "not built" and "not part of this" in secs[0].body_html
@@ -77,4 +77,4 @@ def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path)
         import cw_some_missing_dependency  # noqa: F401
 
     with pytest.raises(ImportError):
-        run_area(AreaSpec("ghost", "Ghost", run, "cw_no_such_module_ghost"), ctx(tmp_path))
+        run_area(AreaSpec("ghost", "Ghost", run, fake_area_module), ctx(tmp_path))
