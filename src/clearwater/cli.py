@@ -15,7 +15,11 @@ from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
-COMMAND_MODULES: tuple[str, ...] = ("clearwater.report.commands", "clearwater.benchmark.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "clearwater.report.commands",
+    "clearwater.benchmark.commands",
+    "clearwater.synth.commands",
+)
 
 app = typer.Typer(
     name="clearwater",
