@@ -15,11 +15,7 @@ from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "clearwater.report.commands",
-    "clearwater.benchmark.commands",
-    "clearwater.synth.commands",
-)
+COMMAND_MODULES: tuple[str, ...] = ("clearwater.dataset.commands", "clearwater.report.commands", "clearwater.benchmark.commands", "clearwater.synth.commands")
 
 app = typer.Typer(
     name="clearwater",

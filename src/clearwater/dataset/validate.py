@@ -39,7 +39,8 @@ from clearwater.errors import ClearwaterError
 from clearwater.instruments import Instruments
 
 UNKNOWN_TOOL = "assessment tool not used by Clearwater"
-LATE_ENTRY_DAYS = 14
+# A mean-item score (MI) may be rounded to one decimal place.
+MEAN_TOLERANCE = 0.05 + 1e-9
 EARLIEST_DATE = date(1900, 1, 1)
 
 # Numeric columns with a plausible range (inclusive); outside it the row is quarantined.
@@ -247,7 +248,7 @@ class _Checks:
         )  # fmt: skip
         agg = ibis.ifelse(a._bysum, a._items_sum, a._items_mean)
         self.add(
-            present & ((agg - score).abs() > ibis.ifelse(a._bysum, 1e-6, 0.005)),
+            present & ((agg - score).abs() > ibis.ifelse(a._bysum, 1e-6, MEAN_TOLERANCE)),
             "item_scores",
             _lit("CW_ItemScores ") + ibis.ifelse(a._bysum, "add up to ", "average ")
             + _num(agg.round(3)) + " but PersScore is " + _num(score),
