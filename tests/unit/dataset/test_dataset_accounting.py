@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import base_tables, write_folder
+from dataset_helpers import base_tables, write_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

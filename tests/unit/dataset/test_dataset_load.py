@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+from dataset_helpers import base_tables, write_folder
 
 from clearwater.dataset import contract
 from clearwater.dataset.load import load_dataset
 from clearwater.dataset.model import clean_schema
-from conftest import base_tables, write_folder
 
 
 def _fields(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import base_tables, write_folder
+from dataset_helpers import base_tables, write_folder
 
 from clearwater.dataset.load import load_dataset
 from clearwater.dataset.validate import UNKNOWN_TOOL
