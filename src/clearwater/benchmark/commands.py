@@ -130,3 +130,4 @@ def benchmark_command(
 
 def register(app: typer.Typer) -> None:
     app.command("public")(public_command)
+    app.command("benchmark")(benchmark_command)

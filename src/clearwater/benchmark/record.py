@@ -1,0 +1,524 @@
+"""Record-level benchmarking of a service's own data: O/E per therapist, team and provider with
+funnel limits and shrunken estimates, SPC of monthly KPIs, and equity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from clearwater.benchmark import charts
+from clearwater.benchmark.casemix import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    OUTCOMES,
+    Calibration,
+    CaseMixModel,
+    calibration,
+    clinical_features,
+    cohort_rows,
+    expected_expr,
+    fit_casemix,
+)
+from clearwater.benchmark.equity import equity_table
+from clearwater.benchmark.funnel import (
+    Overdispersion,
+    funnel_proportions,
+    funnel_ratios,
+    shrink_ratios,
+)
+from clearwater.benchmark.spc import XmrResult, describe_variation, xmr
+from clearwater.errors import ClearwaterError
+from clearwater.report.core import Section, chart_svg, escape, table_html
+
+UNIT_COLUMNS = {"therapist": "therapist_id", "team": "team_id", "provider": "provider_id"}
+BENCHMARK_COLUMNS = [
+    "unit_type",
+    "unit_id",
+    "measure",
+    "n",
+    "observed",
+    "expected",
+    "ratio",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "shrunken",
+    "shrunken_lower",
+    "shrunken_upper",
+    "position",
+]
+SPC_MEASURES = ("reliable_improvement_rate", "recovery_rate", "reliable_deterioration_rate")
+NOT_RECORDED = "Not recorded"
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    table: pd.DataFrame  # BENCHMARK_COLUMNS + observed_count, expected_count, position95
+    model: CaseMixModel
+    model_source: str  # 'fitted on these data' or the model file
+    validation: dict[str, Calibration]  # the model's calibration on these data
+    overdispersion: dict[tuple[str, str], Overdispersion]
+    shrinkage_tau2: dict[tuple[str, str], float]
+    equity: pd.DataFrame
+    spc: tuple[tuple[str, str, XmrResult], ...] = ()
+    limits: str = "binomial"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def casemix_summary(self) -> str:
+        lines = [f"Case-mix model: {self.model_source}"]
+        for oid, cal in self.validation.items():
+            lines.append(f"  {OUTCOMES[oid].title}: {cal.describe()}")
+        return "\n".join(lines)
+
+
+def _features_present(columns: Sequence[str]) -> list[str]:
+    return [c for c in (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES) if c in columns]
+
+
+def fetch_casemix_rows(
+    pathways: ibis.Table, execute: Callable[[Any], pd.DataFrame]
+) -> pd.DataFrame:
+    """Finished courses, pre-treatment features and outcome flags only (for fitting)."""
+    cols = set(pathways.columns)
+    wanted = _features_present(pathways.columns)
+    wanted += [c for c in ("at_caseness", *[o.column for o in OUTCOMES.values()]) if c in cols]
+    t = pathways.filter(pathways.finished_course.fill_null(False)).select(*wanted)
+    return execute(t)
+
+
+def benchmark_pathways(
+    pathways: ibis.Table,
+    *,
+    execute: Callable[[Any], pd.DataFrame],
+    by: Sequence[str] = ("therapist",),
+    model: CaseMixModel | None = None,
+    model_source: str = "",
+    kpis: pd.DataFrame | None = None,
+    thresholds_version: str = "unknown",
+    od_method: str = "additive",
+    limits: str = "binomial",
+) -> BenchmarkResult:
+    """Benchmark units of one service's pathways table (see module docstring)."""
+    bad = [u for u in by if u not in UNIT_COLUMNS]
+    if bad or not by:
+        raise ClearwaterError(f"--by must be one or more of {', '.join(UNIT_COLUMNS)} (got {by})")
+    if limits not in ("binomial", "poisson"):
+        raise ClearwaterError("--limits must be binomial or poisson")
+    if od_method not in ("additive", "multiplicative", "none"):
+        raise ClearwaterError("--overdispersion must be additive, multiplicative or none")
+    missing = [
+        c for c in ("finished_course", *[UNIT_COLUMNS[u] for u in by]) if c not in pathways.columns
+    ]
+    if missing:
+        raise ClearwaterError(f"the pathways table lacks {', '.join(missing)}")
+    rows = fetch_casemix_rows(pathways, execute)
+    notes: list[str] = []
+    features = _features_present(rows.columns)
+    outcomes = [o for o in OUTCOMES if o in rows.columns]
+    if model is None:
+        model = fit_casemix(
+            rows,
+            outcomes=outcomes,
+            features=features,
+            thresholds_version=thresholds_version,
+            fitted_on=f"{len(rows)} finished courses",
+        )
+        model_source = (
+            "fitted on these data (apparent performance; apply it to another period to validate)"
+        )
+    validation = {}
+    for oid in outcomes:
+        if oid not in model.outcomes:
+            notes.append(f"the case-mix model has no {oid} outcome; it is not benchmarked")
+            continue
+        part = cohort_rows(rows, OUTCOMES[oid])
+        if len(part):
+            validation[oid] = calibration(
+                part[oid].astype(bool).to_numpy(), model.predict(part, oid)
+            )
+    frames, ods, taus = [], {}, {}
+    for unit in by:
+        ucol = UNIT_COLUMNS[unit]
+        for oid in [o for o in OUTCOMES if o in validation]:
+            spec = OUTCOMES[oid]
+            t = pathways.filter(
+                pathways.finished_course.fill_null(False) & pathways[spec.column].notnull()
+            )
+            if spec.cohort:
+                t = t.filter(t[spec.cohort].fill_null(False))
+            t = t.mutate(
+                _unit=t[ucol].cast("string").fill_null(NOT_RECORDED),
+                _y=t[spec.column].cast("int64"),
+                _p=expected_expr(t, model, oid),
+            )
+            agg = execute(
+                t.group_by("_unit").aggregate(n=t.count(), o=t._y.sum(), e=t._p.sum())
+            ).sort_values("_unit")
+            agg = agg[agg["n"] > 0].reset_index(drop=True)
+            if agg.empty:
+                continue
+            n = agg["n"].to_numpy(float)
+            o = agg["o"].fillna(0).to_numpy(float)
+            e = agg["e"].to_numpy(float)
+            if limits == "poisson":
+                res = funnel_ratios(o, e, method=od_method)
+            else:
+                res = funnel_proportions(o, n, np.clip(e / n, 1e-6, 1 - 1e-6), method=od_method)
+            sh = shrink_ratios(o, e, n)
+            ft = res.table
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "unit_type": unit,
+                        "unit_id": agg["_unit"],
+                        "measure": oid,
+                        "n": n.astype(int),
+                        "observed": o / n,
+                        "expected": e / n,
+                        "ratio": ft["ratio"],
+                        "lower95": ft["lower95"],
+                        "upper95": ft["upper95"],
+                        "lower998": ft["lower998"],
+                        "upper998": ft["upper998"],
+                        "shrunken": sh.table["shrunken"],
+                        "shrunken_lower": sh.table["shrunken_lower"],
+                        "shrunken_upper": sh.table["shrunken_upper"],
+                        "position": ft["position"],
+                        "observed_count": o.astype(int),
+                        "expected_count": e,
+                        "position95": ft["position95"],
+                    }
+                )
+            )
+            ods[(unit, oid)] = res.overdispersion
+            taus[(unit, oid)] = sh.tau2
+    table = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    )
+    clinical = None
+    clin_features = clinical_features(features)
+    if clin_features:
+        try:
+            clinical = fit_casemix(
+                rows,
+                outcomes=[o for o in ("reliable_improvement", "recovery") if o in outcomes],
+                features=clin_features,
+                thresholds_version=thresholds_version,
+            )
+        except ClearwaterError as exc:
+            notes.append(f"equity adjustment not available: {exc}")
+    equity = equity_table(pathways, execute, clinical)
+    spc = _spc_from_kpis(kpis) if kpis is not None else ()
+    return BenchmarkResult(
+        table=table,
+        model=model,
+        model_source=model_source or "given",
+        validation=validation,
+        overdispersion=ods,
+        shrinkage_tau2=taus,
+        equity=equity,
+        spc=spc,
+        limits=limits,
+        notes=tuple(notes),
+    )
+
+
+def _spc_from_kpis(kpis: pd.DataFrame) -> tuple[tuple[str, str, XmrResult], ...]:
+    from clearwater.measures import MEASURES
+
+    out = []
+    for mid in SPC_MEASURES:
+        part = kpis[(kpis["measure"] == mid) & kpis["value"].notna()].sort_values("period_start")
+        if len(part) < 2:
+            continue
+        m = MEASURES.get(mid)
+        hib = getattr(m, "higher_is_better", None)
+        direction = None if hib is None else ("increase" if hib else "decrease")
+        title = getattr(m, "title", mid)
+        values = part["value"].to_numpy(float)
+        out.append((mid, title, xmr(values, labels=part["period"].tolist(), direction=direction)))
+    return tuple(out)
+
+
+def run_benchmark(
+    data_dir: Path,
+    *,
+    by: Sequence[str],
+    model_path: Path | None = None,
+    engine_name: str = "duckdb",
+    thresholds: Path | None = None,
+    od_method: str = "additive",
+    limits: str = "binomial",
+    progress: bool = False,
+) -> BenchmarkResult:
+    from clearwater.dataset.load import load_dataset
+    from clearwater.engine import connect
+    from clearwater.engine.pathways import derive_pathways
+    from clearwater.instruments import load_instruments
+    from clearwater.measures import compute_kpis, periods_for
+
+    instruments = load_instruments(thresholds)
+    engine = connect(engine_name)
+    data = load_dataset(data_dir, engine, instruments, progress=progress)
+    pathways = derive_pathways(data, instruments)
+    span = engine.execute(
+        pathways.aggregate(first=pathways.referral_date.min(), last=pathways.discharge_date.max())
+    )
+    kpis = None
+    first, last = span["first"].iloc[0], span["last"].iloc[0]
+    if pd.notna(first) and pd.notna(last):
+        periods = periods_for("month", pd.Timestamp(first).date(), pd.Timestamp(last).date())
+        kpis = compute_kpis(
+            pathways, periods=periods, measures=list(SPC_MEASURES), instruments=instruments
+        )
+    model = CaseMixModel.load(model_path) if model_path else None
+    return benchmark_pathways(
+        pathways,
+        execute=engine.execute,
+        by=by,
+        model=model,
+        model_source=str(model_path) if model_path else "",
+        kpis=kpis,
+        thresholds_version=instruments.version,
+        od_method=od_method,
+        limits=limits,
+    )
+
+
+def write_tables(result: BenchmarkResult, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    p = out / "benchmark.csv"
+    result.table.to_csv(p, index=False, float_format="%.6g")
+    paths.append(p)
+    if not result.equity.empty:
+        p = out / "equity.csv"
+        result.equity.to_csv(p, index=False, float_format="%.6g")
+        paths.append(p)
+    if result.spc:
+        p = out / "spc.csv"
+        pd.concat([r.points.assign(measure=m) for m, _, r in result.spc]).to_csv(p, index=False)
+        paths.append(p)
+    return paths
+
+
+def write_benchmark(
+    result: BenchmarkResult, out: Path, *, save_model: Path | None = None, html: bool = True
+) -> list[Path]:
+    paths = write_tables(result, out)
+    if save_model is not None:
+        paths.append(result.model.save(save_model))
+    if html:
+        from clearwater.report.render import render_report, write_report
+
+        page = render_report(record_sections(result), title="Fair benchmarking")
+        paths.append(write_report(out / "report.html", page))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+def record_sections(result: BenchmarkResult) -> list[Section]:
+    from clearwater.benchmark.report import FUNNEL_HOW, GRADIENT_HOW, OE_HOW, SPC_HOW
+
+    children = []
+    cal_rows = pd.DataFrame(
+        [
+            {
+                "outcome": OUTCOMES[o].title,
+                "courses": c.n,
+                "observed": c.observed_rate,
+                "expected": c.expected_rate,
+                "calibration in the large (0 ideal)": c.calibration_in_the_large,
+                "slope (1 ideal)": c.slope,
+                "C-statistic": c.c_statistic,
+            }
+            for o, c in result.validation.items()
+        ]
+    )
+    body = (
+        "<p>Expected outcomes come from what was known before treatment only (baseline scores, "
+        "deprivation, age, gender, ethnic group, problem, referral source, previous referrals), "
+        "never from sessions, waits or missed appointments. "
+        f"Model: {escape(result.model_source)}.</p>"
+    )
+    if not cal_rows.empty:
+        body += table_html(
+            cal_rows,
+            caption="How well the case-mix model fits these data",
+            formats={
+                "observed": ".1%",
+                "expected": ".1%",
+                "calibration in the large (0 ideal)": "+.2f",
+                "slope (1 ideal)": ".2f",
+                "C-statistic": ".2f",
+            },
+        )
+    for note in result.notes:
+        body += f"<p class='note'>{escape(note)}</p>"
+    children.append(
+        Section(
+            "benchmark-casemix",
+            "The case-mix model",
+            body,
+            "Calibration and discrimination",
+            level=3,
+        )
+    )
+    t = result.table
+    for unit in t["unit_type"].drop_duplicates() if not t.empty else []:
+        body = ""
+        for oid in [o for o in OUTCOMES if o in set(t["measure"])]:
+            part = t[(t["unit_type"] == unit) & (t["measure"] == oid)]
+            if part.empty:
+                continue
+            title = OUTCOMES[oid].title
+            pts = pd.DataFrame(
+                {"n": part["n"], "value": part["ratio"], "position": part["position"]}
+            )
+            od = result.overdispersion.get((unit, oid))
+            curve = _ratio_curve(part, od)
+            body += chart_svg(
+                charts.funnel_chart(
+                    pts,
+                    curve,
+                    target=1.0,
+                    x_title="Finished courses",
+                    y_title=f"{title}: observed / expected",
+                    percent=False,
+                ),
+                title=f"{title} by {unit}: funnel plot",
+                how_to_read=FUNNEL_HOW.format(unit=unit)
+                + " 1 on the vertical axis means exactly as expected.",
+            )
+            if od is not None:
+                body += f"<p class='note'>{escape(od.describe())}</p>"
+            body += chart_svg(
+                charts.oe_dot_chart(part, label="unit_id"),
+                title=f"{title} by {unit}: shrunken observed / expected with 95% intervals",
+                how_to_read=OE_HOW.format(unit=unit),
+            )
+        children.append(
+            Section(
+                f"benchmark-{unit}", f"By {unit}", body, f"Observed vs expected by {unit}", level=3
+            )
+        )
+    if result.spc:
+        body = ""
+        for _mid, title, res in result.spc:
+            body += chart_svg(
+                charts.spc_chart(res, y_title=title, percent=False),
+                title=f"{title}: monthly SPC chart",
+                how_to_read=SPC_HOW,
+            )
+            body += f"<p>{escape(describe_variation(res))}</p>"
+            if res.warnings:
+                body += f"<p class='note'>{escape('; '.join(res.warnings))}</p>"
+        children.append(
+            Section(
+                "benchmark-spc",
+                "Change over time (SPC)",
+                body,
+                "XmR charts of monthly outcomes",
+                level=3,
+            )
+        )
+    if not result.equity.empty:
+        body = ""
+        eq = result.equity
+        for dim in eq["dimension"].drop_duplicates():
+            for mid in ("reliable_improvement", "recovery"):
+                part = eq[(eq["dimension"] == dim) & (eq["measure"] == mid)]
+                if part.empty:
+                    continue
+                long = pd.concat(
+                    [
+                        part[["group", "rate", "lower95", "upper95"]].assign(kind="Raw"),
+                        part[["group", "adjusted_rate", "adjusted_lower95", "adjusted_upper95"]]
+                        .rename(
+                            columns={
+                                "adjusted_rate": "rate",
+                                "adjusted_lower95": "lower95",
+                                "adjusted_upper95": "upper95",
+                            }
+                        )
+                        .assign(kind="Adjusted for clinical case mix"),
+                    ]
+                ).dropna(subset=["rate"])
+                body += chart_svg(
+                    charts.gradient_chart(
+                        long,
+                        group="group",
+                        group_title=part["dimension_title"].iloc[0],
+                        y_title=OUTCOMES[mid].title,
+                    ),
+                    title=f"{OUTCOMES[mid].title} by {part['dimension_title'].iloc[0].lower()}",
+                    how_to_read=GRADIENT_HOW,
+                )
+        other = eq[eq["measure"].isin(["dropout", "ended_before_treatment"])]
+        if not other.empty:
+            body += table_html(
+                other[
+                    [
+                        "dimension_title",
+                        "group",
+                        "measure",
+                        "n",
+                        "events",
+                        "rate",
+                        "lower95",
+                        "upper95",
+                    ]
+                ],
+                caption="Drop-out and endings before treatment (raw)",
+                formats={
+                    "rate": ".1%",
+                    "lower95": ".1%",
+                    "upper95": ".1%",
+                    "n": ".0f",
+                    "events": ".0f",
+                },
+            )
+        children.append(
+            Section(
+                "benchmark-equity",
+                "Equity",
+                body,
+                "Outcomes by deprivation, ethnicity, age and gender",
+                level=3,
+            )
+        )
+    return [
+        Section(
+            "benchmark",
+            "Fair benchmarking",
+            "<p>Observed outcomes compared with what was expected for the people each unit "
+            "saw. Reliable improvement is shown first. Use the funnel plots to find units whose "
+            "results are inconsistent with the expected pattern; use the shrunken estimates if "
+            "you must rank.</p>",
+            "Case-mix adjusted outcomes, funnel plots, SPC and equity",
+            children=children,
+        )
+    ]
+
+
+def _ratio_curve(part: pd.DataFrame, od: Overdispersion | None) -> pd.DataFrame:
+    """Limit lines on the O/E scale at the pooled expected rate (points use their own limits)."""
+    from clearwater.benchmark.funnel import funnel_curve
+
+    rate = float(np.clip((part["expected"] * part["n"]).sum() / part["n"].sum(), 1e-3, 1 - 1e-3))
+    curve = funnel_curve(rate, float(part["n"].max()), od)
+    for c in ("lower95", "upper95", "lower998", "upper998"):
+        curve[c] = curve[c] / rate
+    return curve
