@@ -16,9 +16,10 @@ synthetic-data.md):
    chances depend on deprivation and on caseness at assessment.
 3. A treated referral gets a problem descriptor, baseline PHQ-9/GAD-7/WSAS/ADSM, a route
    (step 2 PWP, step 3 therapist or counsellor, or stepped up), clinicians from its team, and a
-   latent response ``u`` (deprivation, ethnicity, age, descriptor, re-referral and a
-   therapist random effect).  Its scores decay exponentially over the sessions toward
-   ``baseline * (1 - F)`` with measurement noise.
+   latent log-odds of remission ``u`` (severity, deprivation, ethnicity, age, descriptor,
+   re-referral and a therapist random effect).  Remitters' scores decay exponentially over
+   the sessions toward a low remission level, non-remitters' toward a small change (some get
+   worse), with measurement noise that shrinks toward the floor.
 4. Drop-out after each session depends on deprivation and on the response; missed and
    cancelled appointments, waits, the first-to-second "hidden wait" and step-up waits come from
    calibrated band distributions.
@@ -587,13 +588,15 @@ class _Model:
             + b.u_offset
             + P.u_sd * rng.standard_normal(n)
         )
-        f_li = P.f_max * _sigmoid(u_pat + st.effect[li_clin]) - P.f_neg
+        # response is a latent class: remission (scores settle at a low "remission level") or
+        # not (a small change, sometimes worse).  Its log-odds carry the therapist effect.
+        resp_li = rng.random(n) < _sigmoid(u_pat + st.effect[li_clin])
         # route
         p_hi = np.clip(P.p_high_first + P.p_high_per_phq_point * (phq0 - 14), 0.02, 0.95)
         for d, p in P.p_high_descriptor.items():
             p_hi = np.where(np.asarray(self.descs)[desc] == d, p, p_hi)
         route = np.where(rng.random(n) < p_hi, HI, LI)
-        step = (route == LI) & (rng.random(n) < _sigmoid(P.step_up_a - P.step_up_b * f_li))
+        step = (route == LI) & ~resp_li & (rng.random(n) < P.step_up_nonresponder)
         route[step] = STEP
         route = np.where(b.force_route >= 0, b.force_route, route)
         eff = np.where(
@@ -605,9 +608,27 @@ class _Model:
                 0.35 * st.effect[li_clin] + 0.65 * st.effect[hi_clin],
             ),
         )
-        F = P.f_max * _sigmoid(u_pat + eff) - P.f_neg
-        F_gad = F + P.gad_response_sd * rng.standard_normal(n)
-        F_adsm = F + P.gad_response_sd * rng.standard_normal(n)
+        resp = np.where(
+            route == LI,
+            resp_li,
+            rng.random(n) < _sigmoid(u_pat + eff + (route == STEP) * P.step_hi_shift),
+        )
+        zq = rng.standard_normal(n)
+        lev_phq = np.exp(np.log(P.remission_phq_median) + P.remission_sd * zq)
+        lev_gad = np.exp(
+            np.log(P.remission_gad_median)
+            + P.remission_sd * (0.8 * zq + 0.6 * rng.standard_normal(n))
+        )
+        fr_phq = 1 - np.minimum(lev_phq, P.remission_max_frac * phq0) / np.maximum(phq0, 1)
+        fr_gad = 1 - np.minimum(lev_gad, P.remission_max_frac * gad0) / np.maximum(gad0, 1)
+        f_nr = P.nonresp_mean + P.nonresp_sd * rng.standard_normal(n)
+        worse = rng.random(n) < P.p_worse
+        f_nr = np.where(worse, P.worse_mean + P.nonresp_sd * rng.standard_normal(n), f_nr)
+        F = np.where(resp, fr_phq, f_nr)
+        F_gad = np.where(resp, fr_gad, f_nr + P.gad_response_sd * rng.standard_normal(n))
+        F_adsm = np.where(
+            resp, (fr_phq + fr_gad) / 2, f_nr
+        ) + P.gad_response_sd * rng.standard_normal(n)
 
         # --- waits and planned course
         wait1 = _bands(rng, n, P.wait_first_treatment)
@@ -1224,7 +1245,7 @@ def _apply_hard_units(
     batch.drop_mult[ref] = 1.8
     batch.extra_sessions[ref] = 6
     # small: a part-time counsellor with a handful of courses (trimmed to 10-15 finished later)
-    small = take(np.ones(n, dtype=bool), 30)
+    small = take(np.ones(n, dtype=bool), 40)
     batch.force_route[small] = HI
     batch.force_clin[small] = ids["small"]
     # step2_only: milder cases, short low-intensity courses, never stepped up

@@ -6,9 +6,10 @@ says what it was tuned against or where it comes from.  ``SynthConfig(params=Par
 overrides any of them (``dataclasses.replace(Params(), name=value)``).
 
 Conventions: ``dep`` is a deprivation score in [0, 1] (IMD decile 1, the most deprived -> 1,
-decile 10 -> 0, unknown -> ``dep_unknown``).  The latent response ``u`` is on a logistic
-scale; a referral's full-course improvement fraction is
-``F = f_max * sigmoid(u) - f_neg`` (negative F = the person got worse).
+decile 10 -> 0, unknown -> ``dep_unknown``).  ``u`` is the log-odds that a treated
+referral remits: a remitter's scores settle at a low "remission level", a non-remitter's
+change by a small fraction of the baseline (sometimes worse).  Scores move toward that end
+level as ``1 - exp(-decay_per_session * sessions)``.
 """
 
 from __future__ import annotations
@@ -115,9 +116,10 @@ class Params:
     p_high_descriptor: dict[str, float] = field(
         default_factory=lambda: _d(ptsd=0.80, ocd=0.60, social_phobia=0.55, health_anxiety=0.35)
     )
-    # stepping up after low intensity: sigmoid(step_up_a - step_up_b * F)
-    step_up_a: float = 0.9
-    step_up_b: float = 4.0
+    # stepping up: low-intensity non-responders stepped up to step 3, and the extra log-odds
+    # of remission their step-3 course adds
+    step_up_nonresponder: float = 0.75
+    step_hi_shift: float = 0.3
     li_sessions: tuple[int, int] = (4, 8)  # planned treatment sessions (inclusive)
     hi_sessions: tuple[int, int] = (8, 16)
     step_li_sessions: tuple[int, int] = (3, 6)
@@ -177,10 +179,10 @@ class Params:
     )  # fmt: skip
 
     # ---------------------------------------------------------------- scores (§5.7)
-    phq_offset: float = 0.0  # shifts every descriptor's PHQ-9 baseline (calibration knob)
-    gad_offset: float = 0.0  # same for GAD-7
-    phq_sd: float = 5.6  # baseline spread (tuned to first-score SD ~6 on finished courses)
-    gad_sd: float = 4.7
+    phq_offset: float = -1.3  # calibrated: finished-course PHQ-9 first mean 13.8
+    gad_offset: float = -0.8  # calibrated: GAD-7 first mean 12.7
+    phq_sd: float = 6.0  # first-score SD 6.0 (§5.7)
+    gad_sd: float = 5.1  # first-score SD 5.1 (§5.7)
     phq_gad_rho: float = 0.62
     baseline_dep_shift: tuple[float, float] = (1.4, 1.0)  # PHQ, GAD points at dep = 1
     phq_noise: float = 2.1  # session-to-session measurement noise (score points)
@@ -200,13 +202,24 @@ class Params:
     # ---------------------------------------------------------------- response model
     # share of the full improvement reached after j sessions: 1 - exp(-decay * j) (early
     # response: most change comes in the first sessions)
-    decay_per_session: float = 0.35
-    u_intercept: float = 0.05
-    u_severity: float = -0.12  # per baseline PHQ-9 + GAD-7 point (combined, /2) above 13
-    u_dep: float = -0.55  # slope per unit of dep (IMD gradient 56.1% -> 42.3%)
-    u_sd: float = 1.0  # patient-level residual on the latent scale
-    f_max: float = 1.30
-    f_neg: float = 0.30
+    decay_per_session: float = 0.5
+    u_intercept: float = 0.3  # calibrated: recovery 50.1%
+    u_severity: float = (
+        -0.1
+    )  # per baseline point ((PHQ-9 + GAD-7)/2 above 13): severe cases remit less
+    u_dep: float = -0.8  # calibrated: IMD gradient 56.1% -> 42.3%
+    u_sd: float = 0.5  # patient-level heterogeneity beyond the covariates
+    # remission levels (PHQ-9, GAD-7 points; log-normal, shared quantile) reached by responders,
+    # capped at remission_max_frac of the baseline; non-responders change by a fraction
+    # N(nonresp_mean, nonresp_sd) of their baseline (negative = worse)
+    remission_phq_median: float = 4.5
+    remission_gad_median: float = 4.0
+    remission_sd: float = 0.55
+    remission_max_frac: float = 0.7
+    nonresp_mean: float = 0.22  # calibrated: reliable improvement 66.8%
+    nonresp_sd: float = 0.2
+    p_worse: float = 0.15  # calibrated: reliable deterioration 5.9%
+    worse_mean: float = -0.45
     ethnic_effect: dict[str, float] = field(
         default_factory=lambda: _d(
             White=0.0, Asian=-0.25, Black=-0.08, Mixed=-0.20, Other=-0.30, **{"Not stated": -0.20}
@@ -214,10 +227,10 @@ class Params:
     )
     age_effect: tuple[float, ...] = (-0.45, -0.30, 0.0, 0.45, 0.60, 0.40)  # per age band
     previous_referral_effect: float = -0.15
-    # therapist random effect on u; sized so clinicians explain ~6% of the variance of the
-    # case-mix-adjusted outcome (§5.3 integrity reference: 5-8%)
-    therapist_sd: float = 0.42
-    excellent_effect: float = 1.1  # the honest 'excellent' hard unit
+    # therapist random effect on the log-odds of remission: tau^2 / (tau^2 + pi^2/3 + u_sd^2
+    # + covariate variance) ~ 0.06, the ~6% of outcome variance of the literature (5-8%)
+    therapist_sd: float = 0.48
+    excellent_effect: float = 1.0  # log-odds; about +20 points of recovery
 
     # ---------------------------------------------------------------- workforce (workforce §3)
     referrals_per_team: int = 3000  # default team count = annual referrals / this
