@@ -1,0 +1,473 @@
+"""Inject known gaming patterns into synthetic data, with a ground-truth record.
+
+``apply_injections(tables, clinicians, spec, seed)`` edits data-set tables (IDS201, IDS101,
+IDS607, ...) as a person gaming the figures would, for the chosen clinicians or teams, on a
+chosen share (*intensity*) of their *eligible* cases, and returns the modified tables plus a
+ground-truth frame (pattern, unit_type, unit_id, intensity, eligible, injected).  A spec is a
+sequence of :class:`Injection` or a CSV/JSON file with columns pattern, unit_id, intensity
+and optionally unit_type ('clinician' (default) or 'team').
+
+Eligible cases per pattern (the case is attributed to its treating clinician, or to its
+assessor for holding_list and cherry_picking):
+
+- coaching: finished courses whose final PHQ-9 or GAD-7 is at caseness -> final moved 1-2
+  points below caseness.
+- early_discharge: finished courses at caseness at the start that went below caseness before
+  their last session -> course truncated there (discharged, planned completion).
+- repeat_until_good: finished courses -> at the last scored contact a first, worse PHQ-9 and
+  GAD-7 are added (entered 15 minutes earlier); the original is the kept repeat.
+- dropout_fill: treated courses with an unplanned ending (47/48) -> good final scores at a
+  missed appointment after the last attended one (a new DNA contact if none), entered late.
+- assessment_as_treatment: courses whose first treatment came after 6 (or 18) weeks -> a
+  short 'treatment' contact 0-12 days inside the standard.
+- holding_list: treated courses that waited over 4 weeks -> discharged untreated (declined /
+  no response) in the last two weeks of a quarter, before treatment began.
+- cherry_picking: vulnerable referrals (IMD 1-2, not English, minority ethnic, PHQ-9 >= 20)
+  taken into treatment -> ended 'not suitable' after assessment.
+- adsm_suppression: courses with an anxiety-specific measure -> those scores removed.
+- fabrication: finished courses -> PHQ-9/GAD-7 answers replaced by a few copied templates
+  (flat totals), entered in one evening burst.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clearwater.errors import ConfigError
+from clearwater.instruments import load_instruments
+
+PATTERNS = (
+    "coaching",
+    "early_discharge",
+    "repeat_until_good",
+    "dropout_fill",
+    "assessment_as_treatment",
+    "holding_list",
+    "cherry_picking",
+    "adsm_suppression",
+    "fabrication",
+)
+GROUND_TRUTH_COLUMNS = ("pattern", "unit_type", "unit_id", "intensity", "eligible", "injected")
+_TREAT = {"02", "03", "05"}
+_ATT = {"5", "6"}
+_CUT = {"PHQ9": 10, "GAD7": 8}
+_ITEMS = {"PHQ9": 9, "GAD7": 7}
+
+
+@dataclass(frozen=True)
+class Injection:
+    pattern: str
+    unit_id: str
+    intensity: float
+    unit_type: str = "clinician"
+
+    def __post_init__(self) -> None:
+        if self.pattern not in PATTERNS:
+            raise ConfigError(
+                f"unknown gaming pattern {self.pattern!r}: choose from {', '.join(PATTERNS)}"
+            )
+        if not 0 < self.intensity <= 1:
+            raise ConfigError(f"injection intensity must be in (0, 1] (got {self.intensity})")
+        if self.unit_type not in ("clinician", "team"):
+            raise ConfigError(
+                f"injection unit_type must be 'clinician' or 'team' (got {self.unit_type!r})"
+            )
+
+
+def read_spec(path: Path) -> list[Injection]:
+    """Read injections from a CSV or JSON file (errors name the file and row)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"injection spec not found: {path}")
+    if path.suffix.lower() == ".json":
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            out.append(
+                Injection(
+                    pattern=str(r["pattern"]).strip(),
+                    unit_id=str(r["unit_id"]).strip(),
+                    intensity=float(r["intensity"]),
+                    unit_type=str(r.get("unit_type") or "clinician").strip(),
+                )
+            )
+        except (KeyError, ValueError, ConfigError) as exc:
+            raise ConfigError(f"{path}, row {i}: bad injection ({exc})") from exc
+    return out
+
+
+def _vector(total: int, k: int, rng: np.random.Generator) -> str:
+    v = np.zeros(k, int)
+    for _ in range(int(np.clip(total, 0, 3 * k))):
+        free = np.flatnonzero(v < 3)
+        v[rng.choice(free)] += 1
+    return ",".join(map(str, v))
+
+
+class _State:
+    """Working copies of the tables plus derived per-pathway facts."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        self.t = {k: v.copy() for k, v in tables.items()}
+        ins = load_instruments()
+        c = self.t["IDS201CareContact"]
+        c["CareContDate"] = pd.to_datetime(c["CareContDate"]).dt.date
+        r = self.t["IDS101Referral"]
+        r["ServDischDate"] = pd.to_datetime(r["ServDischDate"])
+        s = self.t["IDS607CodedScoreAssessmentAct"]
+        s["_tool"] = s["CodedAssToolType"].map(lambda v: ins.resolve_tool(str(v)))
+        s["CW_RecordedAt"] = pd.to_datetime(s.get("CW_RecordedAt"))
+        self.adsm_tools = set(ins.adsm_descriptors().values())
+        self.snomed = {
+            code: ins[code].snomed[0] if ins[code].snomed else code for code in ("PHQ9", "GAD7")
+        }
+        self.next_id = 0
+        self.refresh()
+
+    def refresh(self) -> None:
+        c = self.t["IDS201CareContact"]
+        r = self.t["IDS101Referral"]
+        att = c[c["AttendOrDNACode"].astype(str).isin(_ATT)]
+        tr = att[att["AppType"].astype(str).isin(_TREAT)]
+        cnt = tr.groupby(["ServiceRequestId", "CarePersLocalId"]).size().reset_index(name="k")
+        cnt = cnt.sort_values(["ServiceRequestId", "k"], ascending=[True, False])
+        ther = cnt.drop_duplicates("ServiceRequestId").set_index("ServiceRequestId")[
+            "CarePersLocalId"
+        ]
+        first_att = (
+            att.sort_values(["CareContDate", "CareContactId"]).groupby("ServiceRequestId").head(1)
+        )
+        assessor = first_att.set_index("ServiceRequestId")["CarePersLocalId"]
+        p = r.set_index("ServiceRequestId")[
+            ["CW_TeamId", "ReferralRequestReceivedDate", "EndCode", "ServDischDate"]
+        ]
+        p = p.assign(
+            therapist=ther,
+            assessor=assessor,
+            n_treat=tr.groupby("ServiceRequestId").size(),
+            first_treat=tr.groupby("ServiceRequestId")["CareContDate"].min(),
+            last_att=att.groupby("ServiceRequestId")["CareContDate"].max(),
+            assess_date=first_att.set_index("ServiceRequestId")["CareContDate"],
+        )
+        p["n_treat"] = p["n_treat"].fillna(0).astype(int)
+        p["ReferralRequestReceivedDate"] = pd.to_datetime(p["ReferralRequestReceivedDate"]).dt.date
+        p["finished"] = (p["n_treat"] >= 2) & p["ServDischDate"].notna()
+        self.p = p
+        s = self.t["IDS607CodedScoreAssessmentAct"]
+        cc = c[["CareContactId", "ServiceRequestId", "CareContDate", "AttendOrDNACode"]]
+        self.s = s.reset_index().merge(cc, on="CareContactId", how="left").set_index("index")
+
+    def new_id(self, prefix: str) -> str:
+        self.next_id += 1
+        return f"{prefix}GAME{self.next_id:07d}"
+
+    def drop_after(self, pid: str, day: date) -> None:
+        c = self.t["IDS201CareContact"]
+        gone = c[(c["ServiceRequestId"] == pid) & (c["CareContDate"] > day)]["CareContactId"]
+        self.drop_contacts(set(gone))
+
+    def drop_contacts(self, ids: set[str]) -> None:
+        if not ids:
+            return
+        c = self.t["IDS201CareContact"]
+        self.t["IDS201CareContact"] = c[~c["CareContactId"].isin(ids)]
+        s = self.t["IDS607CodedScoreAssessmentAct"]
+        self.t["IDS607CodedScoreAssessmentAct"] = s[~s["CareContactId"].isin(ids)]
+        if "IDS202CareActivity" in self.t:
+            a = self.t["IDS202CareActivity"]
+            self.t["IDS202CareActivity"] = a[~a["CareContactId"].isin(ids)]
+
+    def end(self, pid: str, day: date, code: str) -> None:
+        r = self.t["IDS101Referral"]
+        m = r["ServiceRequestId"] == pid
+        r.loc[m, "ServDischDate"] = pd.Timestamp(day)
+        r.loc[m, "EndCode"] = code
+
+    def add_contact(
+        self, pid: str, day: date, app: str, attend: str, clin: str, dur: float | None
+    ) -> str:
+        cid = self.new_id("C")
+        row = {
+            "CareContactId": cid,
+            "ServiceRequestId": pid,
+            "CareContDate": day,
+            "CareContTime": "10:00",
+            "AppType": app,
+            "AttendOrDNACode": attend,
+            "PlannedCareContIndicator": "Y",
+            "ClinContDurOfCareCont": dur,
+            "ConsMechanism": "01",
+            "CarePersLocalId": clin,
+        }
+        c = self.t["IDS201CareContact"]
+        self.t["IDS201CareContact"] = pd.concat(
+            [c, pd.DataFrame([{k: row.get(k) for k in c.columns}])], ignore_index=True
+        )
+        return cid
+
+    def add_score(
+        self,
+        cid: str,
+        tool: str,
+        score: int,
+        at: datetime,
+        by: str,
+        rng: np.random.Generator,
+        items: str | None = None,
+    ) -> None:
+        s = self.t["IDS607CodedScoreAssessmentAct"]
+        row = {
+            "CareContactId": cid,
+            "CareActId": None,
+            "CodedAssToolType": self.snomed[tool],
+            "PersScore": float(score),
+            "CW_ItemScores": items or _vector(score, _ITEMS[tool], rng),
+            "CW_RecordedAt": pd.Timestamp(at),
+            "CW_RecordedBy": by,
+            "CW_EntryMode": "clinician",
+            "_tool": tool,
+        }
+        self.t["IDS607CodedScoreAssessmentAct"] = pd.concat(
+            [s, pd.DataFrame([{k: row.get(k) for k in s.columns}])], ignore_index=True
+        )
+
+
+def _owner(st: _State, inj: Injection) -> pd.Series:
+    if inj.unit_type == "team":
+        return st.p["CW_TeamId"].astype(str) == inj.unit_id
+    col = "assessor" if inj.pattern in ("holding_list", "cherry_picking") else "therapist"
+    return st.p[col].astype(str) == inj.unit_id
+
+
+def _core_last(st: _State, pid_set: set[str]) -> pd.DataFrame:
+    s = st.s[st.s["ServiceRequestId"].isin(pid_set) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
+    return (
+        s.sort_values(["CareContDate", "CW_RecordedAt"])
+        .groupby(["ServiceRequestId", "_tool"])
+        .tail(1)
+    )
+
+
+def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
+    own = st.p[_owner(st, inj)]
+    pids = set(own.index)
+    pat = inj.pattern
+    if pat == "coaching":
+        last = _core_last(st, set(own[own["finished"]].index))
+        hit = last[last["PersScore"] >= last["_tool"].map(_CUT)]
+        return sorted(set(hit["ServiceRequestId"]))
+    if pat == "early_discharge":
+        out = []
+        s = st.s[
+            st.s["ServiceRequestId"].isin(set(own[own["finished"]].index))
+            & st.s["_tool"].isin(("PHQ9", "GAD7"))
+        ]
+        for pid, g in s.groupby("ServiceRequestId"):
+            w = g.pivot_table(
+                index="CareContDate", columns="_tool", values="PersScore", aggfunc="last"
+            ).sort_index()
+            case = (w.get("PHQ9", pd.Series(0, index=w.index)).fillna(0) >= 10) | (
+                w.get("GAD7", pd.Series(0, index=w.index)).fillna(0) >= 8
+            )
+            if len(case) >= 3 and case.iloc[0] and (~case.iloc[1:-1]).any():
+                out.append(pid)
+        return out
+    if pat in ("repeat_until_good", "fabrication"):
+        return sorted(set(_core_last(st, set(own[own["finished"]].index))["ServiceRequestId"]))
+    if pat == "dropout_fill":
+        return sorted(
+            own[(own["n_treat"] >= 1) & own["EndCode"].astype(str).isin({"47", "48"})].index
+        )
+    if pat == "assessment_as_treatment":
+        wait = (
+            pd.to_datetime(own["first_treat"]) - pd.to_datetime(own["ReferralRequestReceivedDate"])
+        ).dt.days
+        return sorted(own[(own["n_treat"] >= 2) & (wait > 42)].index)
+    if pat == "holding_list":
+        wait = (pd.to_datetime(own["first_treat"]) - pd.to_datetime(own["assess_date"])).dt.days
+        return sorted(own[(own["n_treat"] >= 1) & (wait > 28)].index)
+    if pat == "cherry_picking":
+        per = persons.set_index("LocalPatientId")
+        r = st.t["IDS101Referral"].set_index("ServiceRequestId")["LocalPatientId"]
+        first_phq = (
+            st.s[st.s["_tool"] == "PHQ9"]
+            .sort_values("CareContDate")
+            .groupby("ServiceRequestId")["PersScore"]
+            .first()
+        )
+        out = []
+        for pid in own[own["n_treat"] >= 1].index:
+            pr = per.loc[r[pid]] if r.get(pid) in per.index else None
+            if pr is None:
+                continue
+            imd = pd.to_numeric(pr.get("IndicesOfDeprivationDecile"), errors="coerce")
+            vuln = (
+                (pd.notna(imd) and imd <= 2)
+                or str(pr.get("LanguageCodePreferred") or "en").lower() not in ("en", "nan", "none")
+                or str(pr.get("EthnicCategory") or "A")
+                not in ("A", "B", "C", "Z", "99", "nan", "None")
+                or first_phq.get(pid, 0) >= 20
+            )
+            if vuln:
+                out.append(pid)
+        return out
+    if pat == "adsm_suppression":
+        s = st.s[st.s["ServiceRequestId"].isin(pids) & st.s["_tool"].isin(st.adsm_tools)]
+        return sorted(set(s["ServiceRequestId"]))
+    raise ConfigError(f"unknown pattern {pat}")  # pragma: no cover - validated in Injection
+
+
+def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Generator) -> None:  # noqa: C901
+    pat = inj.pattern
+    S = "IDS607CodedScoreAssessmentAct"
+    if pat == "coaching":
+        last = _core_last(st, set(chosen))
+        for idx, r in last.iterrows():
+            cut = _CUT[r["_tool"]]
+            if r["PersScore"] >= cut:
+                new = int(cut - rng.integers(1, 3))
+                st.t[S].loc[idx, "PersScore"] = float(new)
+                st.t[S].loc[idx, "CW_ItemScores"] = _vector(new, _ITEMS[r["_tool"]], rng)
+    elif pat == "early_discharge":
+        s = st.s[st.s["ServiceRequestId"].isin(set(chosen)) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
+        for pid, g in s.groupby("ServiceRequestId"):
+            w = g.pivot_table(
+                index="CareContDate", columns="_tool", values="PersScore", aggfunc="last"
+            ).sort_index()
+            ok = (w.get("PHQ9", pd.Series(0, index=w.index)).fillna(0) < 10) & (
+                w.get("GAD7", pd.Series(0, index=w.index)).fillna(0) < 8
+            )
+            day = ok[ok].index[0]
+            st.drop_after(pid, day)
+            st.end(pid, day, "46")
+    elif pat == "repeat_until_good":
+        last = _core_last(st, set(chosen))
+        for _, r in last.iterrows():
+            worse = int(min(3 * _ITEMS[r["_tool"]], r["PersScore"] + rng.integers(3, 7)))
+            at = (
+                r["CW_RecordedAt"]
+                if pd.notna(r["CW_RecordedAt"])
+                else pd.Timestamp(r["CareContDate"]) + pd.Timedelta(hours=12)
+            )
+            st.add_score(
+                r["CareContactId"],
+                r["_tool"],
+                worse,
+                at - pd.Timedelta(minutes=15),
+                inj.unit_id,
+                rng,
+            )
+    elif pat == "dropout_fill":
+        c = st.t["IDS201CareContact"]
+        for pid in chosen:
+            last_att = st.p.loc[pid, "last_att"]
+            g = c[
+                (c["ServiceRequestId"] == pid)
+                & (c["CareContDate"] > last_att)
+                & ~c["AttendOrDNACode"].astype(str).isin(_ATT)
+            ]
+            clin = (
+                st.p.loc[pid, "therapist"] if pd.notna(st.p.loc[pid, "therapist"]) else inj.unit_id
+            )
+            if len(g):
+                cid, day = g.iloc[-1]["CareContactId"], g.iloc[-1]["CareContDate"]
+            else:
+                day = last_att + timedelta(days=14)
+                cid = st.add_contact(pid, day, "02", "3", str(clin), None)
+            at = datetime.combine(day, datetime.min.time()) + timedelta(
+                days=int(rng.integers(30, 60)), hours=17
+            )
+            st.add_score(cid, "PHQ9", int(rng.integers(5, 10)), at, str(clin), rng)
+            st.add_score(
+                cid, "GAD7", int(rng.integers(4, 8)), at + timedelta(minutes=3), str(clin), rng
+            )
+    elif pat == "assessment_as_treatment":
+        for pid in chosen:
+            ref = st.p.loc[pid, "ReferralRequestReceivedDate"]
+            wait = (st.p.loc[pid, "first_treat"] - ref).days
+            std = 126 if wait > 126 else 42
+            day = ref + timedelta(days=int(std - rng.integers(0, 13)))
+            clin = st.p.loc[pid, "therapist"]
+            st.add_contact(pid, day, "02", "5", str(clin), float(rng.integers(15, 26)))
+    elif pat in ("holding_list", "cherry_picking"):
+        for pid in chosen:
+            a = st.p.loc[pid, "assess_date"]
+            if pat == "holding_list":
+                q = pd.Timestamp(a + timedelta(days=14)).to_period("Q").end_time.date()
+                day = max(a, q - timedelta(days=int(rng.integers(0, 13))))
+                first = st.p.loc[pid, "first_treat"]
+                if day >= first:
+                    day = a
+                code = str(rng.choice(["14", "16", "12"]))
+            else:
+                day = a + timedelta(days=int(rng.integers(1, 11)))
+                code = str(rng.choice(["10", "11"]))
+            c = st.t["IDS201CareContact"]
+            gone = c[(c["ServiceRequestId"] == pid) & (c["CareContDate"] > a)]["CareContactId"]
+            st.drop_contacts(set(gone))
+            st.end(pid, day, code)
+    elif pat == "adsm_suppression":
+        s = st.t[S]
+        s_pid = s["CareContactId"].map(
+            st.t["IDS201CareContact"].set_index("CareContactId")["ServiceRequestId"]
+        )
+        st.t[S] = s[~(s_pid.isin(set(chosen)) & s["_tool"].isin(st.adsm_tools))]
+    elif pat == "fabrication":
+        templates = {
+            t: [_vector(int(rng.integers(9, 15)), _ITEMS[t], rng) for _ in range(3)]
+            for t in ("PHQ9", "GAD7")
+        }
+        s = st.s[st.s["ServiceRequestId"].isin(set(chosen)) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
+        evening = pd.Timestamp(max(st.s["CareContDate"].dropna())) + pd.Timedelta(hours=21)
+        pick = {pid: int(rng.integers(0, 3)) for pid in chosen}
+        for i, (idx, r) in enumerate(s.iterrows()):
+            vec = templates[r["_tool"]][pick[r["ServiceRequestId"]]]
+            st.t[S].loc[idx, "CW_ItemScores"] = vec
+            st.t[S].loc[idx, "PersScore"] = float(sum(map(int, vec.split(","))))
+            st.t[S].loc[idx, "CW_RecordedAt"] = evening + pd.Timedelta(seconds=20 * (i % 40))
+            st.t[S].loc[idx, "CW_RecordedBy"] = inj.unit_id
+            st.t[S].loc[idx, "CW_EntryMode"] = "clinician"
+
+
+def apply_injections(
+    tables: dict[str, pd.DataFrame],
+    clinicians: pd.DataFrame,
+    spec: Path | Sequence[Injection],
+    seed: int,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Apply each injection in turn; return (modified tables, ground truth)."""
+    injections = read_spec(spec) if isinstance(spec, (str, Path)) else list(spec)
+    known_clin = set(clinicians["clinician_id"].astype(str))
+    known_team = set(clinicians["team_id"].astype(str))
+    for inj in injections:
+        pool = known_clin if inj.unit_type == "clinician" else known_team
+        if inj.unit_id not in pool:
+            raise ConfigError(f"injection names unknown {inj.unit_type} {inj.unit_id!r}")
+    rng = np.random.default_rng(seed)
+    st = _State(tables)
+    truth = []
+    for inj in injections:
+        elig = _eligible(st, inj, st.t["IDS001MPI"])
+        k = int(round(inj.intensity * len(elig)))
+        chosen = sorted(rng.choice(elig, size=k, replace=False).tolist()) if k else []
+        if chosen:
+            _inject(st, inj, chosen, rng)
+            st.refresh()
+        truth.append((inj.pattern, inj.unit_type, inj.unit_id, inj.intensity, len(elig), k))
+    out = dict(st.t)
+    out["IDS607CodedScoreAssessmentAct"] = out["IDS607CodedScoreAssessmentAct"].drop(
+        columns=["_tool"]
+    )
+    return out, pd.DataFrame(truth, columns=list(GROUND_TRUTH_COLUMNS))
