@@ -1,0 +1,126 @@
+"""``clearwater feedback`` (not-on-track alerts) and ``clearwater caseload`` (supervision list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.errors import ClearwaterError
+
+
+def _load(data: Path, engine: str, thresholds: Path | None):
+    from clearwater.dataset.load import load_dataset
+    from clearwater.engine import connect
+    from clearwater.engine.pathways import derive_pathways
+    from clearwater.instruments import load_instruments
+
+    instruments = load_instruments(thresholds)
+    clean = load_dataset(data, connect(engine), instruments, progress=True)
+    return clean, derive_pathways(clean, instruments)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("feedback")
+    def feedback(
+        data: Annotated[
+            Path, typer.Argument(help="Folder with one CSV or Parquet file per table.")
+        ],
+        out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+        percentile: Annotated[
+            int, typer.Option("--percentile", help="Upper band: 75 (default) or 90.")
+        ] = 75,
+        reference: Annotated[
+            Path | None,
+            typer.Option("--reference", help="Use saved expected bands instead of fitting."),
+        ] = None,
+        save_reference: Annotated[
+            Path | None, typer.Option("--save-reference", help="Save the fitted bands here.")
+        ] = None,
+        min_n: Annotated[
+            int, typer.Option("--min-n", help="Fewest finished courses behind a band.")
+        ] = 30,
+        engine: EngineOpt = "duckdb",
+        thresholds: ThresholdsOpt = None,
+    ) -> None:
+        """Not-on-track alerts for open referrals (risk first), validation and client charts."""
+        from clearwater.feedback.etr import ETRModel
+        from clearwater.feedback.report import run_feedback, write_outputs
+
+        if percentile not in (75, 90):
+            raise ClearwaterError("--percentile must be 75 or 90")
+        console = Console()
+        clean, pathways = _load(data, engine, thresholds)
+        ref = ETRModel.load(reference) if reference else None
+        with console.status("expected treatment response, alerts and validation..."):
+            result = run_feedback(
+                clean, pathways, upper_percentile=percentile / 100, reference=ref, min_n=min_n
+            )
+        if save_reference:
+            result.model.save(save_reference)
+            console.print(f"saved expected bands to {save_reference}", highlight=False)
+        with console.status("writing alerts and charts..."):
+            paths = write_outputs(result, out)
+        a = result.alerts.frame
+        flagged = result.alerts.not_on_track
+        console.print(
+            f"{flagged['pathway_id'].nunique()} of {a['pathway_id'].nunique()} open referrals "
+            f"not on track or with a risk flag "
+            f"({a.loc[a['risk_flag'] == True, 'pathway_id'].nunique()} risk).",  # noqa: E712
+            highlight=False,
+        )
+        t = Table(title="Validation: not on track at session s vs no reliable improvement")
+        for c in ("measure", "session", "n", "sensitivity", "specificity", "auc"):
+            t.add_column(c)
+        for r in result.validation.frame.itertuples(index=False):
+            t.add_row(
+                r.measure,
+                str(r.session),
+                str(r.n),
+                f"{r.sensitivity:.2f}",
+                f"{r.specificity:.2f}",
+                f"{r.auc:.2f}",
+            )
+        console.print(t)
+        console.print(f"wrote {len(paths)} files to {out}", highlight=False)
+
+    @app.command("caseload")
+    def caseload(
+        data: Annotated[
+            Path, typer.Argument(help="Folder with one CSV or Parquet file per table.")
+        ],
+        therapist: Annotated[str, typer.Option("--therapist", help="Clinician identifier.")],
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Also write the list to this CSV file.")
+        ] = None,
+        engine: EngineOpt = "duckdb",
+        thresholds: ThresholdsOpt = None,
+    ) -> None:
+        """The supervisor's caseload review for one clinician (risk first)."""
+        from clearwater.feedback.alerts import compute_alerts
+        from clearwater.feedback.caseload import caseload_review
+        from clearwater.feedback.etr import fit_etr
+
+        console = Console()
+        clean, pathways = _load(data, engine, thresholds)
+        with console.status("building the caseload review..."):
+            model = fit_etr(clean, pathways)
+            alerts = compute_alerts(clean, pathways, model)
+            review = caseload_review(clean, pathways, alerts, therapist=therapist)
+        if review.empty:
+            raise ClearwaterError(f"no open referrals for clinician '{therapist}'")
+        t = Table(title=f"Caseload review: {therapist} ({len(review)} open referrals)")
+        cols = [c for c in review.columns if c not in ("therapist_id", "team_id")]
+        for c in cols:
+            t.add_column(c.replace("_", " "))
+        for r in review[cols].itertuples(index=False):
+            t.add_row(*["" if v is None or v != v else str(v) for v in r])
+        console.print(t)
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            review.to_csv(out, index=False)
+            console.print(f"wrote {out}", highlight=False)
