@@ -1484,7 +1484,6 @@ def _scores(
     s_tool, s_val, row = s_tool[order], s_val[order], row[order]
     n = len(row)
     # item vectors for PHQ-9, GAD-7 and WSAS
-    items = pa.nulls(n, type=pa.string())
     parts: list[tuple[np.ndarray, pa.Array]] = []
     for tool, n_items, imax, pen in (
         (T_PHQ, 9, 3, P.phq_item9_penalty),

@@ -56,13 +56,16 @@ def vectors_to_strings(vectors: np.ndarray) -> pa.Array:
     """Comma-separated item scores, e.g. ``"1,2,0,3"``, as an Arrow string array."""
     n, m = vectors.shape
     if n == 0:
-        return pa.array([], type=pa.string())
+        return pa.array([], type=pa.large_string())
     if int(vectors.max(initial=0)) > 9:
         raise ValueError("item scores above 9 need a wider encoding")
     buf = np.full((n, 2 * m - 1), ord(","), dtype=np.uint8)
     buf[:, 0::2] = vectors + ord("0")
     fixed = np.ascontiguousarray(buf).view(f"S{2 * m - 1}").reshape(n)
-    return pa.array(fixed).cast(pa.string())
+    arr = pa.array(fixed, type=pa.large_binary())
+    if isinstance(arr, pa.ChunkedArray):  # very large inputs
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
