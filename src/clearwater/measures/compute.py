@@ -116,7 +116,10 @@ def _cohort_query(
             elif kind == "sum":
                 aggs[name] = t[m.value_column].sum(where=cond)
             else:
-                aggs[name] = t[m.value_column].cast("float64").median(where=cond)
+                # the condition goes into the value, not ``where=``: Ibis would also wrap
+                # Spark's percentile fraction in it, which Spark rejects as non-constant
+                vals = ibis.cases((cond, t[m.value_column].cast("float64")), else_=None)
+                aggs[name] = vals.median()
     return t.group_by([t.__period, *(t[c] for c in by)]).aggregate(**aggs)
 
 
