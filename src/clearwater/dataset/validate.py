@@ -143,12 +143,9 @@ def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
     if raw.spec.clean in ("score_referral", "score_activity"):
         out["_tool_key"] = out["_r_tool"].upper()
         if "item_scores" in raw.columns:
-            items = out["_r_item_scores"].split(",").map(lambda x: x.strip().try_cast("float64"))
-            out["_items_n"] = items.length()
-            out["_items_sum"] = items.sums()
-            out["_items_mean"] = items.means()
-            out["_items_min"] = items.mins()
-            out["_items_max"] = items.maxs()
+            # parsed once here; the checks aggregate the materialised list
+            split = out["_r_item_scores"].split(",")
+            out["_items"] = split.map(lambda x: x.strip().try_cast("float64"))
     prepared = t.select(**out)
     if raw.spec.clean in ("score_referral", "score_activity"):
         tools = _tool_table(instruments)
@@ -235,18 +232,19 @@ class _Checks:
             "item_scores",
             "CW_ItemScores must be whole numbers separated by commas",
         )
+        items = a._items
         self.add(
-            present & (a._items_n != a._nitems),
+            present & (items.length() != a._nitems),
             "item_scores",
             _lit("CW_ItemScores must have ") + _text(a._nitems) + " items for " + tool,
         )
         self.add(
-            present & ((a._items_min < a._ilo) | (a._items_max > a._ihi)),
+            present & ((items.mins() < a._ilo) | (items.maxs() > a._ihi)),
             "item_scores",
             _lit("an item score is outside ") + _num(a._ilo) + " to " + _num(a._ihi)
             + " for " + tool,
         )  # fmt: skip
-        agg = ibis.ifelse(a._bysum, a._items_sum, a._items_mean)
+        agg = ibis.ifelse(a._bysum, items.sums(), items.means())
         self.add(
             present & ((agg - score).abs() > ibis.ifelse(a._bysum, 1e-6, MEAN_TOLERANCE)),
             "item_scores",
