@@ -125,7 +125,7 @@ def _workload_section(w: WorkloadResult) -> Section:
         id="workforce-workload",
         title="Workload",
         body_html="".join(body),
-        summary=f"Weekly workload for {len(summary)} teams, with process limits.",
+        summary=f"Weekly workload by team ({len(summary)}), with process limits.",
     )
 
 

@@ -156,3 +156,13 @@ def test_compute_workload_team_level(duckdb_engine):
     assert t["clinical_hours_per_fte"] == pytest.approx((535 / 60) / 0.8)
     assert t["dna_rate"] == pytest.approx(1 / 12)
     assert not res.has_supervision and res.clinician_weeks["supervision_met"].isna().all()
+
+
+def test_report_sections_show_teams_not_people(duckdb_engine):
+    from clearwater.workforce.report import report_sections, run_workforce
+
+    staff = pd.DataFrame({"clinician_id": ["C1"], "team_id": ["T1"], "role": ["HIT"], "fte": [1.0]})
+    data = CleanData.from_frames(duckdb_engine, contact=_contacts(), staff=staff)
+    secs = report_sections(run_workforce(data, _pathways(duckdb_engine)))
+    assert [s.id for s in secs] == ["workforce-workload"]
+    assert "T1" in secs[0].body_html and "C1" not in secs[0].body_html
