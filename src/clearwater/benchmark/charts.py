@@ -145,7 +145,12 @@ def spc_chart(
     order = p["x"].tolist()
     fmt = ".0%" if percent else ".3~g"
     x = alt.X("x:N", sort=order, title="Period", axis=alt.Axis(labelAngle=-45))
-    lines = p.melt(id_vars=["x", "group"], value_vars=["centre", "upl", "lpl"], var_name="line")
+    lines = p.melt(
+        id_vars=["x", "group"],
+        value_vars=["centre", "upl", "lpl"],
+        var_name="line",
+        value_name="level",
+    )
     lines["line"] = lines["line"].map(
         {"centre": "Mean", "upl": "Upper process limit", "lpl": "Lower process limit"}
     )
@@ -155,7 +160,7 @@ def spc_chart(
         .encode(
             x=x,
             y=alt.Y(
-                "value:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)
+                "level:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)
             ),
             detail="group:N",
             strokeDash=alt.StrokeDash(

@@ -109,9 +109,11 @@ def benchmark_command(
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write report.html.")] = True,
 ) -> None:
     """Case-mix adjusted benchmarking, SPC and equity for a service's own data."""
-    from clearwater.benchmark.record import run_benchmark, write_benchmark
+    from clearwater.benchmark.record import UNIT_COLUMNS, run_benchmark, write_benchmark
 
     units = tuple(u.strip() for u in by.split(",") if u.strip())
+    if not units or any(u not in UNIT_COLUMNS for u in units):
+        raise ClearwaterError(f"--by must be one or more of {', '.join(UNIT_COLUMNS)}, got '{by}'")
     result = run_benchmark(
         data,
         by=units,
