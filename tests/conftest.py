@@ -27,8 +27,13 @@ def duckdb_engine():
 
 
 @pytest.fixture(scope="session")
-def spark_engine():
+def pyspark_engine():
     return connect("pyspark")
+
+
+@pytest.fixture(scope="session")
+def spark_engine(pyspark_engine):
+    return pyspark_engine
 
 
 @pytest.fixture(

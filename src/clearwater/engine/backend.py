@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,7 @@ from clearwater.errors import ClearwaterError
 
 ENGINES = ("duckdb", "pyspark")
 _counter = itertools.count()
+_PREFIX = f"cw_{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -31,9 +34,15 @@ class Engine:
 
     def table(self, data: pd.DataFrame | pa.Table, name: str | None = None) -> ibis.Table:
         """Put an in-memory table on this backend and return it as an Ibis table."""
-        tname = name or f"cw_t{next(_counter)}"
+        tname = name or f"{_PREFIX}_t{next(_counter)}"
         if isinstance(data, pd.DataFrame):
             data = pa.Table.from_pandas(data, preserve_index=False)
+        if self.name == "pyspark":
+            # A temporary view over an in-memory DataFrame: no warehouse files to collide
+            # with between runs, and no disk write per table.
+            frame = self._spark.createDataFrame(data)
+            frame.createOrReplaceTempView(tname)
+            return self.con.table(tname)
         return self.con.create_table(tname, data, overwrite=True)
 
     def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
@@ -43,7 +52,7 @@ class Engine:
         return self.con.to_pyarrow(expr)
 
     def read_parquet(self, path: str, name: str | None = None) -> ibis.Table:
-        return self.con.read_parquet(path, table_name=name or f"cw_p{next(_counter)}")
+        return self.con.read_parquet(path, table_name=name or f"{_PREFIX}_p{next(_counter)}")
 
 
 _SPARK_SESSION: Any = None
@@ -71,6 +80,7 @@ def spark_session() -> Any:
         .config("spark.driver.memory", os.environ.get("CLEARWATER_SPARK_MEMORY", "4g"))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="clearwater-spark-"))
     )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
