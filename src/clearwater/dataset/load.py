@@ -39,6 +39,10 @@ class _Steps:
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=what)
 
+    def set_total(self, total: int) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, total=total)
+
     def done(self) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.advance(self.task)
@@ -123,6 +127,8 @@ def _load(
     with _progress(progress, total=len(contract.TABLES) + 4) as steps:
         steps.step(f"reading {folder}")
         raws, notes = read_folder(folder)
+        steps.set_total(len(raws) + 4)
+        steps.done()
         validator = Validator(con, instruments, today)
         for raw in raws.values():
             steps.step(f"checking {raw.file}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -66,16 +65,6 @@ class AccountingError(ClearwaterError):
     This is never the user's fault; it means a bug in Clearwater, and the run stops rather
     than report figures built on rows that cannot be accounted for.
     """
-
-
-@dataclass(frozen=True)
-class Validated:
-    """The outcome of validation: clean tables on the validation connection, and the accounts."""
-
-    tables: dict[str, ir.Table]
-    accounting: pd.DataFrame
-    quarantine: pd.DataFrame
-    findings: pd.DataFrame
 
 
 # A check: (bad condition, clean column name, reason, offending value as text).

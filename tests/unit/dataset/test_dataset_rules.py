@@ -63,6 +63,9 @@ def messy_tables():
         _contact("C10", "R1", "2023-08-02", app="6"),  # row 12 follow-up: fine
         _contact("C11", "R2", "2023-05-20", clin=""),  # row 13 no clinician
         _contact("C12", "R2", "2023-05-21", dur="abc"),  # row 14
+        {**_contact("C13", "R2", "2023-05-22"), "CareContTime": "25:00"},  # row 15
+        _contact("C14", "R2", "2023-05-23", dur="2.5"),  # row 16
+        _contact("", "R2", "2023-05-23"),  # row 17
     ])  # fmt: skip
     _add(t, "IDS202CareActivity", [
         {"CareActId": "A3", "CareContactId": "C5", "CarePersLocalId": "T1"},  # row 4
@@ -84,6 +87,8 @@ def messy_tables():
         _s607("C1", "PHQ9", "3", mode="robot"),  # row 18
         _s607("C1", "MI", "2.5", items=",".join(["2", "3"] * 13 + ["3"])),  # row 19 mean 2.52
         _s607("", "GAD7", "5", mode="Self", act="A1"),  # row 20 fine, via activity
+        _s607("C1", "PHQ9", "3", rec="2023-04-10 25:00"),  # row 21
+        _s607("C1", "PHQ9", "", rec="2023-04-10T11:00:00Z"),  # row 22
     ])  # fmt: skip
     _add(t, "IDS606CodedScoreAssessmentRefer", [
         {"ServiceRequestId": "R1", "CodedAssToolType": "PHQ9", "PersScore": "5",
@@ -150,7 +155,10 @@ def test_contact_rules(messy):
     assert q[8][:2] == ("CareContDate", "not a valid date (YYYY-MM-DD)")
     assert q[9][1] == "duplicate key: first seen at row 2"
     assert q[14][:2] == ("ClinContDurOfCareCont", "not a number")
-    assert set(q) == {6, 7, 8, 9, 14}
+    assert q[15][:2] == ("CareContTime", "not a valid time (HH:MM[:SS])")
+    assert q[16][:2] == ("ClinContDurOfCareCont", "not a whole number")
+    assert q[17][:2] == ("CareContactId", "value is missing")
+    assert set(q) == {6, 7, 8, 9, 14, 15, 16, 17}
     assert _q(messy, "IDS202CareActivity") == {
         4: ("CareContactId", "CareContactId not found among accepted rows of IDS201CareContact",
             "C5")
@@ -169,7 +177,9 @@ def test_score_rules(messy):
     assert q[15][:2] == ("CW_ItemScores", "an item score is outside 0 to 3 for PHQ9")
     assert q[16][1] == "CW_ItemScores must be whole numbers separated by commas"
     assert q[18][0] == "CW_EntryMode"
-    assert set(q) == {5, 6, 7, 8, 9, 13, 14, 15, 16, 18}
+    assert q[21][:2] == ("CW_RecordedAt", "not a valid date and time")
+    assert q[22][:2] == ("PersScore", "value is missing")
+    assert set(q) == {5, 6, 7, 8, 9, 13, 14, 15, 16, 18, 21, 22}
     assert _q(messy, "IDS606CodedScoreAssessmentRefer")[4][0] == "ServiceRequestId"
 
 
@@ -280,6 +290,17 @@ def test_two_files_for_one_table(make_folder):
     (folder / "ids001mpi.parquet").write_bytes(b"")
     with pytest.raises(DataContractError, match="two files"):
         load_dataset(folder)
+
+
+def test_empty_optional_table_is_noted(make_folder, duckdb_engine):
+    def edit(t):
+        t["CWStaff"] = t["CWStaff"][:0]
+
+    data = load_dataset(make_folder(edit), duckdb_engine)
+    assert any("CWStaff" in n and "empty" in n for n in data.notes)
+    assert int(duckdb_engine.execute(data["staff"].count())) == 0
+    acc = data.accounting.set_index("table").loc["CWStaff"]
+    assert (acc.read, acc.accepted, acc.quarantined) == (0, 0, 0)
 
 
 def test_missing_folder(tmp_path):
