@@ -7,7 +7,6 @@ PySpark the clean tables are moved to Spark at the end.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -149,13 +148,7 @@ def _load(
             validator.drop_intermediate(keep_clean=True)
         else:
             steps.step(f"moving clean tables to {engine.name}")
-            # unique names: Engine.table's default names restart in every process, and a
-            # Spark warehouse left by an earlier process would make them collide
-            tag = uuid.uuid4().hex[:10]
-            clean = {
-                name: engine.table(con.to_pyarrow(t), name=f"cw_clean_{tag}_{name}")
-                for name, t in clean.items()
-            }
+            clean = {name: engine.table(con.to_pyarrow(t)) for name, t in clean.items()}
             validator.drop_intermediate(keep_clean=False)
         steps.done()
     return CleanData(

@@ -23,10 +23,3 @@ def make_folder(tmp_path: Path) -> Callable[..., Path]:
         return write_folder(tmp_path / "data", tables, fmt)
 
     return make
-
-
-@pytest.fixture(scope="session")
-def pyspark_engine(spark_engine):
-    """The root ``engine`` fixture asks for ``pyspark_engine``; the root conftest names it
-    ``spark_engine``.  This alias lets the parametrised fixture resolve here."""
-    return spark_engine
