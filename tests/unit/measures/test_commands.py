@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from clearwater.cli import build_app
 from clearwater.engine.pathways import PATHWAY_COLUMNS
-
-generator = pytest.importorskip("clearwater.synth.generator")
+from clearwater.synth import generator
 
 
 @pytest.fixture(scope="module")
