@@ -57,20 +57,24 @@ def calibration_table(folder: str | Path, first: date, last: date) -> Calibratio
     """Run the pipeline on a written synthetic folder and compare with the published figures."""
     from clearwater.dataset.load import load_dataset
     from clearwater.engine.pathways import derive_pathways
+
+    data = load_dataset(folder)
+    return calibration_from_pathways(data.engine, derive_pathways(data), first, last)
+
+
+def calibration_from_pathways(engine, pw, first: date, last: date) -> Calibration:
+    """Compare a derived pathway table (on ``engine``) with the published figures."""
     from clearwater.measures import compute_kpis
     from clearwater.measures.periods import Period
 
-    data = load_dataset(folder)
-    pw = derive_pathways(data)
     period = [Period("window", first, last)]
     k = compute_kpis(pw, periods=period, measures=_KPIS)
     val = dict(zip(k["measure"], k["value"], strict=True))
     num = dict(zip(k["measure"], k["numerator"], strict=True))
     by = compute_kpis(pw, periods=period, by=["imd_decile"], measures=["recovery_rate"])
     imd = {int(d): v for d, v in zip(by["imd_decile"], by["value"], strict=True) if pd.notna(d)}
-    ex = data.engine.execute
     fin = pw.filter(pw.finished_course & (pw.discharge_date >= first) & (pw.discharge_date <= last))
-    means = ex(
+    means = engine.execute(
         fin.aggregate(
             phq9_first=fin.phq9_first.mean(),
             phq9_last=fin.phq9_last.mean(),
