@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-import ibis
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -122,7 +121,7 @@ def _load(
 ) -> CleanData:
     engine = engine or connect("duckdb")
     instruments = instruments or load_instruments()
-    con = engine.con if engine.name == "duckdb" else ibis.duckdb.connect()
+    con = engine.con if engine.name == "duckdb" else connect("duckdb").con
     with _progress(progress, total=len(contract.TABLES) + 4) as steps:
         steps.step(f"reading {folder}")
         raws, notes = read_folder(folder)

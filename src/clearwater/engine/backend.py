@@ -58,6 +58,18 @@ class Engine:
 _SPARK_SESSION: Any = None
 
 
+def _duckdb_memory_limit() -> str:
+    """CLEARWATER_DUCKDB_MEMORY, or half of this machine's memory."""
+    configured = os.environ.get("CLEARWATER_DUCKDB_MEMORY")
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # pragma: no cover - non-POSIX
+        return "4GB"
+    return f"{max(1, total // 2 // 1024**3)}GB"
+
+
 def spark_session() -> Any:
     """A local SparkSession tuned for a small machine (created once per process)."""
     global _SPARK_SESSION
@@ -92,6 +104,10 @@ def connect(name: str = "duckdb", *, session: Any = None, database: str = ":memo
     """Connect to an engine by name: ``duckdb`` (default) or ``pyspark``."""
     if name == "duckdb":
         con = ibis.duckdb.connect(database)
+        # Leave room for the Python side (Arrow buffers of the input files) and let DuckDB
+        # spill to disk rather than fail on a national-size year.
+        con.raw_sql(f"SET memory_limit = '{_duckdb_memory_limit()}'")
+        con.raw_sql(f"SET temp_directory = '{tempfile.gettempdir()}/clearwater-duckdb'")
         return Engine(name="duckdb", con=con)
     if name == "pyspark":
         spark = session or spark_session()
