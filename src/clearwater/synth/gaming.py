@@ -18,10 +18,12 @@ assessor for holding_list and cherry_picking):
   GAD-7 are added (entered 15 minutes earlier); the original is the kept repeat.
 - dropout_fill: treated courses with an unplanned ending (47/48) -> good final scores at a
   missed appointment after the last attended one (a new DNA contact if none), entered late.
-- assessment_as_treatment: courses whose first treatment came after 6 (or 18) weeks -> a
-  short 'treatment' contact 0-12 days inside the standard.
-- holding_list: treated courses that waited over 4 weeks -> discharged untreated (declined /
-  no response) in the last two weeks of a quarter, before treatment began.
+- assessment_as_treatment: courses whose first treatment came after 30 days -> a short
+  'treatment' contact 0-12 days inside the 6-week (or 18-week) standard, before the real
+  first treatment.
+- holding_list: referrals assessed by the clinician and treated after waiting a week or more
+  -> kept on a holding list and discharged untreated (declined / no response) in the last
+  two weeks of the quarter of their assessment.
 - cherry_picking: vulnerable referrals (IMD 1-2, not English, minority ethnic, PHQ-9 >= 20)
   taken into treatment -> ended 'not suitable' after assessment.
 - adsm_suppression: courses with an anxiety-specific measure -> those scores removed.
@@ -60,6 +62,8 @@ _TREAT = {"02", "03", "05"}
 _ATT = {"5", "6"}
 _CUT = {"PHQ9": 10, "GAD7": 8}
 _ITEMS = {"PHQ9": 9, "GAD7": 7}
+AAT_MIN_WAIT = 30  # waits longer than this get an early 'treatment' to stop the clock
+HOLDING_WAIT_DAYS = 7  # treated after waiting at least a week from assessment
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ class _State:
         r = self.t["IDS101Referral"]
         r["ServDischDate"] = pd.to_datetime(r["ServDischDate"])
         s = self.t["IDS607CodedScoreAssessmentAct"]
-        s["_tool"] = s["CodedAssToolType"].map(lambda v: ins.resolve_tool(str(v)))
+        codes = s["CodedAssToolType"].astype(str)
+        tool_of = {v: ins.resolve_tool(v) for v in codes.unique()}
+        s["_tool"] = codes.map(tool_of)
         s["CW_RecordedAt"] = pd.to_datetime(s.get("CW_RecordedAt"))
         self.adsm_tools = set(ins.adsm_descriptors().values())
         self.snomed = {
@@ -139,6 +145,8 @@ class _State:
     def refresh(self) -> None:
         c = self.t["IDS201CareContact"]
         r = self.t["IDS101Referral"]
+        # group on datetime64 (object dates fall back to slow pure-Python reductions)
+        c = c.assign(_day=pd.to_datetime(c["CareContDate"]))
         att = c[c["AttendOrDNACode"].astype(str).isin(_ATT)]
         tr = att[att["AppType"].astype(str).isin(_TREAT)]
         cnt = tr.groupby(["ServiceRequestId", "CarePersLocalId"]).size().reset_index(name="k")
@@ -146,9 +154,7 @@ class _State:
         ther = cnt.drop_duplicates("ServiceRequestId").set_index("ServiceRequestId")[
             "CarePersLocalId"
         ]
-        first_att = (
-            att.sort_values(["CareContDate", "CareContactId"]).groupby("ServiceRequestId").head(1)
-        )
+        first_att = att.sort_values(["_day", "CareContactId"]).groupby("ServiceRequestId").head(1)
         assessor = first_att.set_index("ServiceRequestId")["CarePersLocalId"]
         p = r.set_index("ServiceRequestId")[
             ["CW_TeamId", "ReferralRequestReceivedDate", "EndCode", "ServDischDate"]
@@ -157,9 +163,9 @@ class _State:
             therapist=ther,
             assessor=assessor,
             n_treat=tr.groupby("ServiceRequestId").size(),
-            first_treat=tr.groupby("ServiceRequestId")["CareContDate"].min(),
-            last_att=att.groupby("ServiceRequestId")["CareContDate"].max(),
-            assess_date=first_att.set_index("ServiceRequestId")["CareContDate"],
+            first_treat=tr.groupby("ServiceRequestId")["_day"].min().dt.date,
+            last_att=att.groupby("ServiceRequestId")["_day"].max().dt.date,
+            assess_date=first_att.set_index("ServiceRequestId")["_day"].dt.date,
         )
         p["n_treat"] = p["n_treat"].fillna(0).astype(int)
         p["ReferralRequestReceivedDate"] = pd.to_datetime(p["ReferralRequestReceivedDate"]).dt.date
@@ -294,35 +300,33 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
         wait = (
             pd.to_datetime(own["first_treat"]) - pd.to_datetime(own["ReferralRequestReceivedDate"])
         ).dt.days
-        return sorted(own[(own["n_treat"] >= 2) & (wait > 42)].index)
+        return sorted(own[(own["n_treat"] >= 2) & (wait > AAT_MIN_WAIT)].index)
     if pat == "holding_list":
         wait = (pd.to_datetime(own["first_treat"]) - pd.to_datetime(own["assess_date"])).dt.days
-        return sorted(own[(own["n_treat"] >= 1) & (wait > 28)].index)
+        return sorted(own[(own["n_treat"] >= 1) & (wait >= HOLDING_WAIT_DAYS)].index)
     if pat == "cherry_picking":
-        per = persons.set_index("LocalPatientId")
-        r = st.t["IDS101Referral"].set_index("ServiceRequestId")["LocalPatientId"]
+        per = persons.drop_duplicates("LocalPatientId").set_index("LocalPatientId")
+        pat_of = st.t["IDS101Referral"].set_index("ServiceRequestId")["LocalPatientId"]
+        cand = own[own["n_treat"] >= 1].index
+        lp = pat_of.reindex(cand)
+        known = lp.isin(per.index).to_numpy()
+        pr = per.reindex(lp.to_numpy())
+        imd = pd.to_numeric(pr["IndicesOfDeprivationDecile"], errors="coerce").to_numpy()
+        lang = pr["LanguageCodePreferred"].where(pr["LanguageCodePreferred"].astype(bool), "en")
+        eth = pr["EthnicCategory"].where(pr["EthnicCategory"].astype(bool), "A")
         first_phq = (
             st.s[st.s["_tool"] == "PHQ9"]
             .sort_values("CareContDate")
             .groupby("ServiceRequestId")["PersScore"]
             .first()
         )
-        out = []
-        for pid in own[own["n_treat"] >= 1].index:
-            pr = per.loc[r[pid]] if r.get(pid) in per.index else None
-            if pr is None:
-                continue
-            imd = pd.to_numeric(pr.get("IndicesOfDeprivationDecile"), errors="coerce")
-            vuln = (
-                (pd.notna(imd) and imd <= 2)
-                or str(pr.get("LanguageCodePreferred") or "en").lower() not in ("en", "nan", "none")
-                or str(pr.get("EthnicCategory") or "A")
-                not in ("A", "B", "C", "Z", "99", "nan", "None")
-                or first_phq.get(pid, 0) >= 20
-            )
-            if vuln:
-                out.append(pid)
-        return out
+        vuln = (
+            (imd <= 2)
+            | ~lang.astype(str).str.lower().isin(["en", "nan", "none"]).to_numpy()
+            | ~eth.astype(str).isin(["A", "B", "C", "Z", "99", "nan", "None"]).to_numpy()
+            | (first_phq.reindex(cand).fillna(0).to_numpy() >= 20)
+        )
+        return list(cand[known & vuln])
     if pat == "adsm_suppression":
         s = st.s[st.s["ServiceRequestId"].isin(pids) & st.s["_tool"].isin(st.adsm_tools)]
         return sorted(set(s["ServiceRequestId"]))
@@ -334,12 +338,12 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
     S = "IDS607CodedScoreAssessmentAct"
     if pat == "coaching":
         last = _core_last(st, set(chosen))
-        for idx, r in last.iterrows():
-            cut = _CUT[r["_tool"]]
-            if r["PersScore"] >= cut:
-                new = int(cut - rng.integers(1, 3))
-                st.t[S].loc[idx, "PersScore"] = float(new)
-                st.t[S].loc[idx, "CW_ItemScores"] = _vector(new, _ITEMS[r["_tool"]], rng)
+        hit = last[last["PersScore"] >= last["_tool"].map(_CUT)]
+        new = hit["_tool"].map(_CUT).to_numpy() - rng.integers(1, 3, len(hit))
+        st.t[S].loc[hit.index, "PersScore"] = new.astype(float)
+        st.t[S].loc[hit.index, "CW_ItemScores"] = [
+            _vector(int(v), _ITEMS[t], rng) for v, t in zip(new, hit["_tool"], strict=True)
+        ]
     elif pat == "early_discharge":
         s = st.s[st.s["ServiceRequestId"].isin(set(chosen)) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
         for pid, g in s.groupby("ServiceRequestId"):
@@ -398,18 +402,18 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
             ref = st.p.loc[pid, "ReferralRequestReceivedDate"]
             wait = (st.p.loc[pid, "first_treat"] - ref).days
             std = 126 if wait > 126 else 42
-            day = ref + timedelta(days=int(std - rng.integers(0, 13)))
+            # stop the clock inside the standard, before the real first treatment
+            latest = min(std, wait - 1)
+            earliest = max(AAT_MIN_WAIT, std - 12) if std == 42 else std - 12
+            day = ref + timedelta(days=int(rng.integers(min(earliest, latest), latest + 1)))
             clin = st.p.loc[pid, "therapist"]
             st.add_contact(pid, day, "02", "5", str(clin), float(rng.integers(15, 26)))
     elif pat in ("holding_list", "cherry_picking"):
         for pid in chosen:
             a = st.p.loc[pid, "assess_date"]
             if pat == "holding_list":
-                q = pd.Timestamp(a + timedelta(days=14)).to_period("Q").end_time.date()
-                day = max(a, q - timedelta(days=int(rng.integers(0, 13))))
-                first = st.p.loc[pid, "first_treat"]
-                if day >= first:
-                    day = a
+                q = pd.Timestamp(a).to_period("Q").end_time.date()
+                day = max(a + timedelta(days=1), q - timedelta(days=int(rng.integers(0, 13))))
                 code = str(rng.choice(["14", "16", "12"]))
             else:
                 day = a + timedelta(days=int(rng.integers(1, 11)))
@@ -430,15 +434,34 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
             for t in ("PHQ9", "GAD7")
         }
         s = st.s[st.s["ServiceRequestId"].isin(set(chosen)) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
+        s = s.sort_values(["ServiceRequestId", "CareContDate"])
         evening = pd.Timestamp(max(st.s["CareContDate"].dropna())) + pd.Timedelta(hours=21)
-        pick = {pid: int(rng.integers(0, 3)) for pid in chosen}
-        for i, (idx, r) in enumerate(s.iterrows()):
-            vec = templates[r["_tool"]][pick[r["ServiceRequestId"]]]
-            st.t[S].loc[idx, "CW_ItemScores"] = vec
-            st.t[S].loc[idx, "PersScore"] = float(sum(map(int, vec.split(","))))
-            st.t[S].loc[idx, "CW_RecordedAt"] = evening + pd.Timedelta(seconds=20 * (i % 40))
-            st.t[S].loc[idx, "CW_RecordedBy"] = inj.unit_id
-            st.t[S].loc[idx, "CW_EntryMode"] = "clinician"
+        pick = dict(zip(chosen, rng.integers(0, 3, len(chosen)).tolist(), strict=True))
+        vecs = [
+            templates[t][pick[pid]]
+            for pid, t in zip(s["ServiceRequestId"], s["_tool"], strict=True)
+        ]
+        i = np.arange(len(s))
+        st.t[S].loc[s.index, "CW_ItemScores"] = vecs
+        st.t[S].loc[s.index, "PersScore"] = [float(sum(map(int, v.split(",")))) for v in vecs]
+        st.t[S].loc[s.index, "CW_RecordedAt"] = evening + pd.to_timedelta(20 * (i % 40), unit="s")
+        st.t[S].loc[s.index, "CW_RecordedBy"] = inj.unit_id
+        st.t[S].loc[s.index, "CW_EntryMode"] = "clinician"
+
+
+def caseload_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per clinician: finished courses treated and referrals assessed (as injection sees them).
+
+    Columns: clinician_id, finished_courses, assessed.  Used to pick gamed clinicians with
+    enough eligible cases in power studies.
+    """
+    p = _State(tables).p
+    fin = p[p["finished"]].groupby("therapist").size()
+    ass = p.groupby("assessor").size()
+    out = pd.concat([fin.rename("finished_courses"), ass.rename("assessed")], axis=1)
+    out = out.fillna(0).astype(int).rename_axis("clinician_id").reset_index()
+    out["clinician_id"] = out["clinician_id"].astype(str)
+    return out
 
 
 def apply_injections(

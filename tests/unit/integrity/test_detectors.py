@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -11,8 +11,11 @@ import pytest
 from clearwater.dataset.model import CleanData
 from clearwater.integrity.base import PATTERNS, AuditContext
 from clearwater.integrity.detectors import DETECTORS
+from clearwater.integrity.detectors.adsm_suppression import AdsmSuppressionDetector
+from clearwater.integrity.detectors.assessment_as_treatment import AssessmentAsTreatmentDetector
 from clearwater.integrity.detectors.coaching import CoachingDetector
 from clearwater.integrity.detectors.dropout_fill import DropoutFillDetector
+from clearwater.integrity.detectors.fabrication import FabricationDetector
 from clearwater.integrity.detectors.repeat_until_good import RepeatUntilGoodDetector
 
 from .simdata import honest_service
@@ -169,7 +172,7 @@ def test_dropout_fill_signatures(engine):
     ]
     frames, pw = _frames_for_scores(rows, [_pw(p, "A") for p in ("A0", "A1", "A2")], contacts)
     agg = DropoutFillDetector().aggregate(_ctx(engine, frames, pw))
-    assert agg["n"].sum() == 3 and agg["o"].sum() == 2
+    assert agg["n"].sum() == 3 and agg["o"].sum() == 1
 
 
 def test_levels_change_the_unit(duckdb_engine, small_service):
@@ -178,3 +181,122 @@ def test_levels_change_the_unit(duckdb_engine, small_service):
         agg = CoachingDetector().aggregate(_ctx(duckdb_engine, frames, pw, level))
         assert set(agg["unit_id"]) <= set(pw[col].dropna().astype(str))
     assert np.isfinite(agg["n"].sum())
+
+
+def _items(total: int, k: int) -> str:
+    v = [0] * k
+    for i in range(total):
+        v[i % k] += 1
+    return ",".join(map(str, v))
+
+
+def test_fabrication_and_adsm_on_every_engine(engine):
+    """Hand-made case: known events for the fabrication and ADSM signatures (DuckDB and Spark)."""
+    days = [date(2023, 5, 1), date(2023, 5, 8), date(2023, 5, 15)]
+    rows, pws = [], []
+
+    def add(pid, tool, totals, items=None, at=None, by=None, mode="self"):
+        for i, (d, t) in enumerate(zip(days, totals, strict=False)):
+            k = 9 if tool == "PHQ9" else 7
+            rec = at + pd.Timedelta(minutes=i) if at is not None else None
+            rows.append((pid, None, tool, t, d, rec, items or _items(t + i, k), by, mode))
+
+    # A0: flat PHQ-9 and GAD-7 over three days -> event (c)
+    pws.append(_pw("A0", "A"))
+    add("A0", "PHQ9", [12, 12, 12], items=_items(12, 9))
+    add("A0", "GAD7", [9, 9, 9], items=_items(9, 7))
+    # A1: flat PHQ-9 but GAD-7 varies -> not flat on every measure, no event
+    pws.append(_pw("A1", "A"))
+    add("A1", "PHQ9", [12, 12, 12], items="0,1,2,3,3,3,0,0,0")
+    add("A1", "GAD7", [9, 7, 5])
+    # A2 and A3 share every PHQ-9 answer set (three each, totals >= 8) -> both copied (a)
+    for pid in ("A2", "A3"):
+        pws.append(_pw(pid, "A"))
+        for d, t in zip(days, [14, 11, 9], strict=True):
+            rows.append((pid, None, "PHQ9", t, d, None, _items(t, 9) + "", None, "self"))
+    # B0..B4: five courses entered by one person within 15 minutes -> bulk (b), all events
+    burst = pd.Timestamp("2023-06-30 21:00")
+    for i in range(5):
+        pid = f"B{i}"
+        pws.append(_pw(pid, "B"))
+        add(
+            pid,
+            "PHQ9",
+            [15 - i, 12 - i],
+            at=burst + pd.Timedelta(minutes=2 * i),
+            by="X",
+            mode="clinician",
+        )
+    # B5: ordinary varied self-entered course -> no event
+    pws.append(_pw("B5", "B"))
+    add("B5", "PHQ9", [15, 11, 6])
+    score = pd.DataFrame(
+        rows,
+        columns=[
+            "pathway_id", "contact_id", "tool", "score", "score_date",
+            "recorded_at", "item_scores", "recorded_by", "entry_mode",
+        ],
+    )  # fmt: skip
+    pw = pd.DataFrame(pws)
+    pw["adsm"] = None
+    pw.loc[pw["pathway_id"].isin(["A0", "A1", "B0"]), "adsm"] = "SPIN"
+    pw["problem_descriptor"] = "social_anxiety"
+    # A1 has a SPIN score; A0 and B0 have none -> two ADSM events out of three trials
+    score.loc[len(score)] = ("A1", None, "SPIN", 30, days[0], None, None, None, "self")
+    contact = pd.DataFrame(
+        columns=["contact_id", "pathway_id", "contact_date", "app_type", "attend_code"]
+    )
+    ctx = _ctx(engine, {"score": score, "contact": contact}, pw)
+    fab = FabricationDetector().aggregate(ctx).groupby("unit_id")[["n", "o"]].sum()
+    assert fab.loc["A"].tolist() == [4, 3]
+    assert fab.loc["B"].tolist() == [6, 5]
+    ad = AdsmSuppressionDetector().aggregate(ctx)
+    assert ad["n"].sum() == 3 and ad["o"].sum() == 2
+
+
+def test_assessment_as_treatment_on_every_engine(engine):
+    """Short first treatment just inside 6 weeks is an event; a normal one is not."""
+    ref = date(2023, 4, 1)
+    contacts, pws = [], []
+    for pid, wait, first_dur in (("A0", 38, 20), ("A1", 38, 50), ("A2", 10, 20)):
+        first = ref + timedelta(days=wait)
+        contacts += [
+            (
+                f"{pid}c1",
+                pid,
+                first,
+                "02",
+                "5",
+                first_dur,
+            ),
+            (f"{pid}c2", pid, first + timedelta(days=30), "02", "5", 50),
+            (f"{pid}c3", pid, first + timedelta(days=37), "02", "5", 50),
+        ]
+        pws.append(
+            _pw(
+                pid,
+                "A",
+                referral_date=ref,
+                first_treatment_date=ref + timedelta(days=wait),
+                second_treatment_date=ref + timedelta(days=wait + 30),
+                wait_to_first_treatment_days=wait,
+                first_to_second_treatment_days=30,
+            )
+        )
+    contact = pd.DataFrame(
+        contacts,
+        columns=[
+            "contact_id",
+            "pathway_id",
+            "contact_date",
+            "app_type",
+            "attend_code",
+            "duration_min",
+        ],
+    )
+    score = pd.DataFrame(
+        columns=["pathway_id", "contact_id", "tool", "score", "score_date", "recorded_at"]
+    )
+    ctx = _ctx(engine, {"score": score, "contact": contact}, pd.DataFrame(pws))
+    agg = AssessmentAsTreatmentDetector().aggregate(ctx)
+    assert agg["n"].sum() == 3 and agg["o"].sum() == 1

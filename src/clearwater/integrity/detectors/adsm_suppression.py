@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ibis
+
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
 
 
 class AdsmSuppressionDetector(Detector):
-    """Finished courses with an ADSM descriptor but no paired ADSM score, beyond peers.
+    """Ended treated courses with an ADSM descriptor but no ADSM score at all, beyond peers.
 
-    Trial: a finished course whose problem descriptor has an anxiety-disorder-specific
-    measure.  Event: no paired (first and last) ADSM score.  Stratum: the descriptor, since
+    Trial: an ended course with at least one treatment contact whose problem descriptor has
+    an anxiety-disorder-specific measure.  Event: not a single score on that measure.  Stratum: the descriptor, since
     completion differs honestly between, say, PTSD and social anxiety.
     """
 
@@ -22,8 +24,8 @@ class AdsmSuppressionDetector(Detector):
             "judged on GAD-7 alone."
         ),
         statistic=(
-            "Count of finished courses with an ADSM descriptor but no paired ADSM; expected "
-            "from peers' completion for the same descriptor."
+            "Count of ended treated courses with an ADSM descriptor and no ADSM score at all; "
+            "expected from peers' completion for the same descriptor."
         ),
         null="ADSM completion for each descriptor matches peers', up to honest between-unit variation.",
         blind_spots=(
@@ -36,14 +38,25 @@ class AdsmSuppressionDetector(Detector):
             "The descriptor was revised late in the course.",
             "Very short courses with no second measurement opportunity.",
         ),
-        event_words="finished courses without a paired anxiety-specific measure",
-        trial_words="finished courses with an anxiety-specific descriptor",
+        event_words="treated courses without any anxiety-specific measure",
+        trial_words="ended treated courses with an anxiety-specific descriptor",
         expected_words="than expected from peers with the same problem descriptors",
         min_effect=0.10,
         min_excess=3.0,
     )
 
     def cases(self, ctx: AuditContext):  # noqa: ANN201 - ibis.Table
-        p = ctx.pw.filter(ctx.pw.finished_course.fill_null(False) & ctx.pw.adsm.notnull())
-        event = (~p.paired_adsm.fill_null(False)).cast("int64")
+        p = ctx.pw.filter(
+            (ctx.pw.treatment_contacts.fill_null(0) >= 1)
+            & ctx.pw.discharge_date.notnull()
+            & ctx.pw.adsm.notnull()
+        )
+        s = ctx.scores.filter(ctx.scores.score.notnull())
+        got = (
+            s.select(a_pathway_id="pathway_id", a_tool="tool")
+            .distinct()
+            .mutate(has=ibis.literal(1))
+        )
+        p = p.left_join(got, (p.pathway_id == got.a_pathway_id) & (p.adsm == got.a_tool))
+        event = (got.has.isnull()).cast("int64")
         return p.select(unit_id=p.unit_id, stratum=p.problem_descriptor.cast("string"), event=event)

@@ -6,33 +6,35 @@ import ibis
 
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
 
-JUST_INSIDE_DAYS = 21  # "just inside" a standard: the last three weeks before it
-HIDDEN_WAIT_DAYS = 28  # first-to-second treatment gap counted as a hidden wait
+JUST_INSIDE_DAYS = 14  # "just inside" a standard: the last two weeks before it
+SHORT_RATIO = 0.5  # first treatment at most 60% of the course's median later session
 
 
 class AssessmentAsTreatmentDetector(Detector):
     """First 'treatment' just inside a waiting standard, then a long wait for the second.
 
     Trial: a course with a first and a second treatment contact.  Event: the first
-    treatment fell in the last three weeks before the 6-week (42-day) or 18-week (126-day)
-    standard *and* the second came more than 28 days after it, or the first treatment
-    contact was under 0.75 times the course's typical treatment duration.  Stratum (therapist
+    treatment fell in the last two weeks before the 6-week (42-day) or 18-week (126-day)
+    standard *and* lasted at most half the course's median later treatment session (an
+    assessment-like contact).  The long first-to-second gap alone is not an event: it is
+    common in honest data (median 36 days in the synthetic service) and a clock-stopping
+    contact placed shortly before the real first session leaves no gap.  Stratum (therapist
     level): the team, because waits are set by a team's waiting list, not by one clinician.
     """
 
     info = DetectorInfo(
         name="assessment_as_treatment",
         pattern="assessment_as_treatment",
-        title="First treatment just inside a waiting standard, then a hidden wait",
+        title="Assessment-like first treatment just inside a waiting standard",
         target=(
             "Recording an assessment or a holding contact as the first treatment so the "
             "waiting-time clock stops inside 6 or 18 weeks, followed by a long real wait."
         ),
         statistic=(
-            "Count of courses whose first treatment fell in the 21 days before the 42- or "
-            "126-day standard and was followed by a first-to-second treatment gap over 28 "
-            "days or was much shorter than the course's other treatment sessions; expected "
-            "from peers in the same team (or all peers at team/provider level)."
+            "Count of courses whose first treatment fell in the 14 days before the 42- or "
+            "126-day standard and lasted at most half the course's median later treatment "
+            "session; expected from peers in the same team (or all peers at team/provider "
+            "level)."
         ),
         null=(
             "Courses show this timing as often as peers working from the same waiting list, "
@@ -51,7 +53,7 @@ class AssessmentAsTreatmentDetector(Detector):
             "recording choice.",
             "A patient who postponed the second appointment.",
         ),
-        event_words="courses with a first treatment just inside a waiting standard followed by a long wait or an assessment-like first session",
+        event_words="courses with an assessment-like first treatment just inside a waiting standard",
         trial_words="courses with two or more treatment contacts",
         expected_words="than expected from peers on the same waiting list",
         min_effect=0.05,
@@ -81,9 +83,12 @@ class AssessmentAsTreatmentDetector(Detector):
         inside = ((wait > 42 - JUST_INSIDE_DAYS) & (wait <= 42)) | (
             (wait > 126 - JUST_INSIDE_DAYS) & (wait <= 126)
         )
-        gap = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
-        short = p.first_dur.notnull() & p.later_dur.notnull() & (p.first_dur < 0.75 * p.later_dur)
-        event = (inside & (gap | short)).fill_null(False).cast("int64")
+        short = (
+            p.first_dur.notnull()
+            & p.later_dur.notnull()
+            & (p.first_dur <= SHORT_RATIO * p.later_dur)
+        )
+        event = (inside & short).fill_null(False).cast("int64")
         stratum = (
             p.team_id.cast("string").fill_null("none")
             if ctx.level == "therapist"

@@ -7,15 +7,17 @@ import ibis
 from clearwater.integrity.base import ATTENDED, AuditContext, Detector, DetectorInfo
 
 LATE_ENTRY_DAYS = 28
+MIN_SIGNATURES = 2  # one alone has common innocent causes (postal forms, catch-up entry)
 
 
 class DropoutFillDetector(Detector):
     """Scores that the patient cannot have given at an attended session.
 
-    Trial: a course with at least one score.  Event: any score (a) linked to a contact that
-    was not attended, (b) dated after the course's last attended contact, (c) dated after
-    discharge, or (d) entered more than 28 days after its date (when CW_RecordedAt is
-    present).  Stratum: how the course ended (planned completion, other treated ending,
+    Trial: a course with at least one score.  Event: a score carrying two or more of (a)
+    linked to a contact that was not attended, (b) dated after the course's last attended
+    contact, (c) dated after discharge, (d) entered more than 28 days after its date (when
+    CW_RecordedAt is present).  One signature alone has common innocent causes (postal or
+    online forms after the last session, catch-up entry); together they are rare.  Stratum: how the course ended (planned completion, other treated ending,
     not treated), since unplanned endings are where the pattern is reported.
     """
 
@@ -28,9 +30,9 @@ class DropoutFillDetector(Detector):
             "self-discharged, so the course counts with a (good) final score."
         ),
         statistic=(
-            "Count of courses with a score at a non-attended contact, after the last "
-            "attended contact, after discharge, or entered over 28 days late; expected from "
-            "peers with the same kind of ending."
+            "Count of courses with a score showing at least two of: at a non-attended "
+            "contact, after the last attended contact, after discharge, entered over 28 days "
+            "late; expected from peers with the same kind of ending."
         ),
         null=(
             "Such scores occur as often as among peers with the same kind of ending (postal "
@@ -73,13 +75,17 @@ class DropoutFillDetector(Detector):
         late = s.recorded_at.notnull() & (
             s.recorded_at.date().delta(s.score_date, unit="day") > LATE_ENTRY_DAYS
         )
-        sign = (
-            (s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED))
-            | (s.last_att.notnull() & (s.score_date > s.last_att))
-            | (s.discharge_date.notnull() & (s.score_date > s.discharge_date))
-            | late
+
+        def one(x: ibis.BooleanValue) -> ibis.IntegerValue:
+            return x.fill_null(False).cast("int64")
+
+        n_sign = (
+            one(s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED))
+            + one(s.last_att.notnull() & (s.score_date > s.last_att))
+            + one(s.discharge_date.notnull() & (s.score_date > s.discharge_date))
+            + one(late)
         )
-        s = s.mutate(sign=sign.fill_null(False).cast("int64"))
+        s = s.mutate(sign=(n_sign >= MIN_SIGNATURES).cast("int64"))
         ending = ibis.ifelse(
             ~s.treated.fill_null(False),
             "untreated",

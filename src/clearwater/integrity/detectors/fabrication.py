@@ -7,19 +7,23 @@ import ibis
 from clearwater.integrity.base import CORE_TOOLS, AuditContext, Detector, DetectorInfo
 
 MIN_TOTAL_FOR_COPY = 8  # low totals (mostly zeros) coincide honestly
+COPY_MIN_ROWS = 3  # a course counts as copied only if >= 3 answer sets, all of them shared
 BULK_PATHWAYS = 5  # distinct courses entered by one person in one 15-minute window
-FLAT_MIN_DAYS = 4
+FLAT_MIN_DAYS = 3
 
 
 class FabricationDetector(Detector):
     """Courses carrying signatures of scores not given by the patient.
 
-    Trial: a course with PHQ-9/GAD-7 scores.  Event: any of (a) a PHQ-9/GAD-7 item vector
-    with total >= 8 identical to one of another patient of the same unit; (b) a score entered
-    in a bulk burst (the same person entering scores for 5 or more courses within one
-    15-minute window, not self-entered); (c) four or more PHQ-9 days with exactly the same
-    total.  (a) and (b) need CW_ItemScores / CW_RecordedAt / CW_RecordedBy; without them only
-    (c) applies.
+    Trial: a course with PHQ-9/GAD-7 scores.  Event: any of (a) copied answers: the course
+    has 3 or more PHQ-9/GAD-7 answer sets with total >= 8 and *every* one of them is
+    identical to an answer set of another patient of the same unit (single coincidences are
+    common in honest data at popular moderate totals; a course made wholly of shared answer
+    sets is not); (b) a score entered in a bulk burst (the same person entering scores for 5
+    or more courses within one 15-minute window, not self-entered); (c) a flat trajectory:
+    every core measure with 3 or more scored days has exactly the same total on all of them
+    (within-person SD zero).  (a) and (b) need CW_ItemScores / CW_RecordedAt /
+    CW_RecordedBy; without them only (c) applies.
     """
 
     info = DetectorInfo(
@@ -31,9 +35,10 @@ class FabricationDetector(Detector):
             "implausibly flat trajectories, scores entered in bulk."
         ),
         statistic=(
-            "Count of courses with a copied item vector (total >= 8), a score entered in a "
-            "bulk burst (>= 5 courses in 15 minutes by one person), or >= 4 identical PHQ-9 "
-            "totals; expected from peers."
+            "Count of courses whose answer sets (>= 3, total >= 8) are all shared with other "
+            "patients of the unit, with a score entered in a bulk burst (>= 5 courses in 15 "
+            "minutes by one person), or with the same total on every one of >= 3 scored days "
+            "for every core measure; expected from peers."
         ),
         null=(
             "These signatures occur as often as among peers (chance coincidences, batch "
@@ -61,23 +66,25 @@ class FabricationDetector(Detector):
     def cases(self, ctx: AuditContext) -> ibis.Table:
         s = ctx.scores.filter(ctx.scores.tool.isin(CORE_TOOLS) & ctx.scores.score.notnull())
         base = s.select("pathway_id", "unit_id").distinct()
-        # (a) copied item vectors
+        # (a) copied item vectors: every answer set of the course (>= 3, total >= 8) is one
+        # that another patient of the same unit also gave
         v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY))
         shared = (
             v.group_by(["unit_id", "tool", "item_scores"])
             .aggregate(np_=v.pathway_id.nunique())
-            .filter(ibis._.np_ >= 2)
-            .select(sh_unit="unit_id", sh_tool="tool", sh_items="item_scores")
+            .select(sh_unit="unit_id", sh_tool="tool", sh_items="item_scores", np_="np_")
+        )
+        vv = v.inner_join(
+            shared,
+            (v.unit_id == shared.sh_unit)
+            & (v.tool == shared.sh_tool)
+            & (v.item_scores == shared.sh_items),
         )
         copied = (
-            v.inner_join(
-                shared,
-                (v.unit_id == shared.sh_unit)
-                & (v.tool == shared.sh_tool)
-                & (v.item_scores == shared.sh_items),
-            )
+            vv.group_by("pathway_id")
+            .aggregate(rows=ibis._.np_.count(), cp=(ibis._.np_ >= 2).cast("int64").sum())
+            .filter((ibis._.cp >= COPY_MIN_ROWS) & (ibis._.cp == ibis._.rows))
             .select(c_pathway_id="pathway_id")
-            .distinct()
             .mutate(copied=ibis.literal(1))
         )
         # (b) bulk entry
@@ -109,12 +116,17 @@ class FabricationDetector(Detector):
             .distinct()
             .mutate(bulk=ibis.literal(1))
         )
-        # (c) flat PHQ-9 trajectories
-        seq = ctx.sequences(("PHQ9",))
+        # (c) flat trajectories: every core measure with >= FLAT_MIN_DAYS scored days has
+        # exactly the same total on all of them (within-person SD zero)
+        seq = ctx.sequences(CORE_TOOLS)
+        per_tool = seq.group_by(["pathway_id", "tool"]).aggregate(
+            nd=seq.k.max(), lo=seq.score.min(), hi=seq.score.max()
+        )
+        long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
         flat = (
-            seq.group_by("pathway_id")
-            .aggregate(nd=seq.k.max(), lo=seq.score.min(), hi=seq.score.max())
-            .filter((ibis._.nd >= FLAT_MIN_DAYS) & (ibis._.lo == ibis._.hi))
+            long.group_by("pathway_id")
+            .aggregate(tools=long.tool.count(), flat_tools=(long.lo == long.hi).cast("int64").sum())
+            .filter(ibis._.flat_tools == ibis._.tools)
             .select(f_pathway_id="pathway_id")
             .mutate(flat=ibis.literal(1))
         )
