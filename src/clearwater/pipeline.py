@@ -7,7 +7,15 @@ Both write, into one output folder:
 - ``pathways.parquet``  one row per referral, as derived by the engine
 - ``kpis.csv``  every figure in the report: headline, monthly and each breakdown (long format)
 - ``accounting.csv``, ``quarantine.csv``, ``findings.csv``  what happened to every input row
-- each analysis area's own outputs (``<area>_*.csv``) and ``manifest.json`` (what ran, how long)
+- each analysis area's own outputs and ``manifest.json`` (what ran, how long):
+  benchmarking ``benchmark.csv``, ``equity.csv``, ``spc.csv``; integrity ``findings.json`` and
+  ``findings.parquet``; feedback ``alerts.csv``, ``validation.csv``, ``etr_bands.csv``,
+  ``caseload.csv``, ``client_series.csv`` and ``charts/*.svg``; workforce ``workload_*.csv``
+  and, when a survey file is supplied, ``wellbeing_*.csv``
+
+The anonymous staff survey (``CWWellbeingResponses.csv`` or ``.parquet``) is not part of the data
+contract: when the data folder holds one it is read here, apart from the service data, and its
+rows join the row accounting.
 
 An analysis area that cannot run on these data (it raises :class:`ClearwaterError`, e.g. no staff
 table for the workforce section) gets a section in the report saying so; any other exception is
@@ -33,7 +41,7 @@ from clearwater.dataset.model import CleanData
 from clearwater.errors import ClearwaterError
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.report import sections as rs
-from clearwater.report.core import Section
+from clearwater.report.core import Section, escape
 from clearwater.report.render import render_report, write_report
 
 DEFAULT_DEMO_DIR = Path("clearwater-output") / "demo"
@@ -99,6 +107,15 @@ class ReportRun:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """The anonymous staff wellbeing survey found beside the data (or why it could not be used)."""
+
+    path: Path | None = None
+    data: Any = None  # clearwater.workforce.wellbeing.WellbeingData when read
+    problem: str = ""  # why a survey file that is present could not be read
+
+
+@dataclass(frozen=True)
 class RunContext:
     """Everything an analysis area may use; handed to each area's runner."""
 
@@ -113,11 +130,19 @@ class RunContext:
     thresholds: Path | None = None
     progress: bool = False
     step: Callable[[str], None] = field(default=lambda label: None, repr=False)
+    monthly_kpis: pd.DataFrame | None = field(default=None, repr=False)
+    survey: Survey = field(default_factory=Survey)
 
 
 @dataclass(frozen=True)
 class AreaSpec:
-    """An analysis area the report includes when it can: its runner and its report module."""
+    """An analysis area the report includes when it can: its runner and its report module.
+
+    By default the report module's ``report_sections(result)`` gives the sections and its
+    ``write_outputs(result, out_dir)`` the files; ``sections``/``write`` replace them (they get
+    the module and the runner's result).  When an area gives several top-level sections they
+    are grouped under one section titled ``title`` (id ``area``).
+    """
 
     area: str
     title: str
@@ -125,6 +150,9 @@ class AreaSpec:
     report_module: str
     requires: tuple[str, ...] = ()  # the area's modules the runner imports
     hint: str = ""
+    summary: str = ""
+    sections: Callable[[Any, Any], Sequence[Section]] | None = None
+    write: Callable[[Any, Any, Path], Sequence[Path]] | None = None
 
 
 # --------------------------------------------------------------------------- progress
@@ -237,9 +265,12 @@ def _descriptor_labels(instruments: Instruments) -> dict[str, str]:
 # --------------------------------------------------------------------------- areas
 
 
-def _area_outputs(area: str, module: Any, result: Any, out_dir: Path) -> tuple[Path, ...]:
-    """Write an area's machine-readable outputs: its report module's ``write_outputs(result,
-    out_dir)`` if it has one, else the result's ``to_frame()`` as ``<area>.csv``."""
+def _area_outputs(spec: AreaSpec, module: Any, result: Any, out_dir: Path) -> tuple[Path, ...]:
+    """Write an area's machine-readable outputs: the spec's ``write``, else its report module's
+    ``write_outputs(result, out_dir)`` if it has one, else ``to_frame()`` as ``<area>.csv``."""
+    area = spec.area
+    if spec.write is not None:
+        return tuple(Path(p) for p in spec.write(module, result, out_dir))
     writer = getattr(module, "write_outputs", None)
     if writer is not None:
         return tuple(Path(p) for p in writer(result, out_dir))
@@ -263,8 +294,11 @@ def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcom
     try:
         module = importlib.import_module(spec.report_module)
         result = spec.run(ctx)
-        secs = list(module.report_sections(result))
-        outputs = _area_outputs(spec.area, module, result, ctx.out_dir)
+        if spec.sections is not None:
+            secs = list(spec.sections(module, result))
+        else:
+            secs = list(module.report_sections(result))
+        outputs = _area_outputs(spec, module, result, ctx.out_dir)
     except ClearwaterError as exc:
         took = time.perf_counter() - start
         sec = rs.unavailable_section(spec.area, spec.title, str(exc), hint=spec.hint)
@@ -277,7 +311,29 @@ def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcom
         sec = rs.unavailable_section(spec.area, spec.title, msg.capitalize() + ".")
         return [sec], AreaOutcome(spec.area, spec.title, "not built", msg, seconds=took)
     took = time.perf_counter() - start
+    if len(secs) > 1:
+        secs = [Section(spec.area, spec.title, "", summary=spec.summary, children=secs)]
     return secs, AreaOutcome(spec.area, spec.title, "done", outputs=outputs, seconds=took)
+
+
+# Benchmark units: therapists and teams always; providers only when the data hold several.
+BENCHMARK_UNITS: tuple[str, ...] = ("therapist", "team")
+SURVEY_TABLE = "CWWellbeingResponses"
+
+
+def _run_benchmark(ctx: RunContext) -> Any:
+    from clearwater.benchmark.record import benchmark_pathways
+
+    by = list(BENCHMARK_UNITS)
+    if len(_providers(ctx.pathways, ctx.data.engine)) > 1:
+        by.append("provider")
+    return benchmark_pathways(
+        ctx.pathways,
+        execute=ctx.data.engine.execute,
+        by=by,
+        kpis=ctx.monthly_kpis,
+        thresholds_version=str(ctx.instruments.version),
+    )
 
 
 def _run_integrity(ctx: RunContext) -> Any:
@@ -286,20 +342,204 @@ def _run_integrity(ctx: RunContext) -> Any:
     return run_audit(ctx.data, ctx.pathways, instruments=ctx.instruments, progress=ctx.step)
 
 
+def _write_integrity(module: Any, result: Any, out_dir: Path) -> list[Path]:
+    """findings.parquet (detector x unit) and findings.json (the same plus the unit summary)."""
+    findings = result.findings
+    parquet = out_dir / "findings.parquet"
+    findings.to_parquet(parquet, index=False)
+    doc = {
+        "level": result.level,
+        "fdr": result.fdr,
+        "fdr_method": result.fdr_method,
+        "findings": json.loads(findings.to_json(orient="records", date_format="iso")),
+        "units": json.loads(result.units.to_json(orient="records", date_format="iso")),
+    }
+    path = out_dir / "findings.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return [path, parquet]
+
+
+# Client chart files: the first few flagged clients of each clinician (risk first), not all of
+# them; every client's scores are in client_series.csv and every alert in alerts.csv.
+FEEDBACK_CHARTS_PER_THERAPIST = 2
+FEEDBACK_CHART_FILES = 100
+
+
+def _write_feedback(module: Any, result: Any, out_dir: Path) -> list[Path]:
+    return list(
+        module.write_outputs(
+            result,
+            out_dir,
+            charts=FEEDBACK_CHART_FILES,
+            per_therapist=FEEDBACK_CHARTS_PER_THERAPIST,
+        )
+    )
+
+
+def _run_feedback(ctx: RunContext) -> Any:
+    from clearwater.feedback.report import run_feedback
+
+    return run_feedback(ctx.data, ctx.pathways)
+
+
+@dataclass(frozen=True)
+class WorkforceRun:
+    """The workforce area's result plus what happened to the staff survey."""
+
+    result: Any  # clearwater.workforce.report.WorkforceResult
+    survey: Survey
+
+
+def find_survey(folder: str | Path | None) -> Path | None:
+    """The ``CWWellbeingResponses`` file (.csv or .parquet, any letter case) in ``folder``."""
+    if not folder or not Path(folder).is_dir():
+        return None
+    hits = sorted(
+        p
+        for p in Path(folder).iterdir()
+        if p.is_file()
+        and p.stem.lower() == SURVEY_TABLE.lower()
+        and p.suffix.lower() in (".csv", ".parquet")
+    )
+    if len(hits) > 1:
+        raise ClearwaterError(
+            f"two files for the staff survey {SURVEY_TABLE} ({hits[0].name} and {hits[1].name}); "
+            "keep one"
+        )
+    return hits[0] if hits else None
+
+
+def read_survey(folder: str | Path | None) -> Survey:
+    """Read the staff survey beside the data, if there is one.  A survey that cannot be read
+    does not stop the report: the wellbeing section says why instead."""
+    try:
+        path = find_survey(folder)
+    except ClearwaterError as exc:
+        return Survey(problem=str(exc))
+    if path is None:
+        return Survey()
+    from clearwater.workforce.wellbeing import read_wellbeing
+
+    try:
+        return Survey(path=path, data=read_wellbeing(path))
+    except ClearwaterError as exc:
+        return Survey(path=path, problem=str(exc))
+
+
+def _run_workforce(ctx: RunContext) -> WorkforceRun:
+    from clearwater.workforce.report import run_workforce
+
+    release = None
+    if ctx.survey.data is not None:
+        from clearwater.workforce.wellbeing import release_wellbeing
+
+        release = release_wellbeing(ctx.survey.data)
+    return WorkforceRun(run_workforce(ctx.data, ctx.pathways, wellbeing=release), ctx.survey)
+
+
+def _workforce_sections(module: Any, run: WorkforceRun) -> list[Section]:
+    secs = list(module.report_sections(run.result))
+    survey = run.survey
+    if survey.data is not None:
+        acc = survey.data.accounting.iloc[0]
+        note = (
+            f"<p class='note'>Survey file {escape(Path(survey.data.file).name)}: "
+            f"{int(acc['read']):,} responses read = {int(acc['accepted']):,} accepted + "
+            f"{int(acc['quarantined']):,} quarantined (see Data quality).</p>"
+        )
+        for sec in secs:
+            if sec.id == "workforce-wellbeing":
+                sec.body_html = note + sec.body_html
+        return secs
+    reason = (
+        f"The staff survey file could not be used: {survey.problem}"
+        if survey.problem
+        else f"No anonymous staff survey file ({SURVEY_TABLE}.csv or .parquet) was found "
+        "beside the data, so there are no wellbeing figures."
+    )
+    secs.append(
+        rs.unavailable_section(
+            "workforce-wellbeing",
+            "Staff wellbeing",
+            reason,
+            hint=(
+                f"Put a {SURVEY_TABLE} file in the data folder to add this section; its columns "
+                "are described in docs/reference/wellbeing-survey.md. It must carry no staff "
+                "identifier."
+            ),
+        )
+    )
+    return secs
+
+
+def _write_workforce(module: Any, run: WorkforceRun, out_dir: Path) -> list[Path]:
+    return list(module.write_outputs(run.result, out_dir))
+
+
 def default_areas() -> tuple[AreaSpec, ...]:
     """The analysis areas of a full report, in report order."""
     return (
+        AreaSpec(
+            "benchmark",
+            "Fair benchmarking",
+            _run_benchmark,
+            "clearwater.benchmark.report",
+            requires=("clearwater.benchmark.record",),
+            summary="Case-mix adjusted outcomes by therapist and team",
+        ),
         AreaSpec(
             "integrity",
             "Integrity audit",
             _run_integrity,
             "clearwater.integrity.report",
             requires=("clearwater.integrity.audit",),
+            write=_write_integrity,
+        ),
+        AreaSpec(
+            "feedback",
+            "Not-on-track feedback and caseload review",
+            _run_feedback,
+            "clearwater.feedback.report",
+            summary="Open referrals not on track, how well the alerts predict, caseloads",
+            hint="Feedback needs questionnaire scores (IDS606/IDS607) for finished courses.",
+            write=_write_feedback,
+        ),
+        AreaSpec(
+            "workforce",
+            "Workforce: workload and wellbeing",
+            _run_workforce,
+            "clearwater.workforce.report",
+            requires=("clearwater.workforce.workload", "clearwater.workforce.wellbeing"),
+            summary="Team workload with process limits; anonymous staff wellbeing",
+            hint="Workload needs care contacts; add CWStaff and CWSupervision for FTE and "
+            "supervision.",
+            sections=_workforce_sections,
+            write=_write_workforce,
         ),
     )
 
 
 # --------------------------------------------------------------------------- the job
+
+
+def _accounts(data: CleanData, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Row accounting, quarantine and notes of the service data plus the staff survey."""
+    notes = list(data.notes)
+    if survey.path is None:
+        return data.accounting, data.quarantine, notes
+    name = survey.path.name
+    notes = [n for n in notes if not n.startswith(f"{name}:")]
+    if survey.data is None:
+        notes.append(f"{name}: the staff survey could not be read: {survey.problem}")
+        return data.accounting, data.quarantine, notes
+    notes.append(f"{name}: read as the anonymous staff survey (not part of the data contract)")
+    frames = [f for f in (data.accounting, survey.data.accounting) if len(f)]
+    accounting = pd.concat(frames, ignore_index=True)
+    quarantine = data.quarantine
+    if len(survey.data.quarantine):
+        parts = [f for f in (data.quarantine, survey.data.quarantine) if len(f)]
+        quarantine = pd.concat(parts, ignore_index=True)
+    return accounting, quarantine, notes
 
 
 @dataclass
@@ -371,6 +611,7 @@ def build_report(
             step(by)
         outputs.append(_write_csv(pd.concat(got.kpi_frames, ignore_index=True), out / "kpis.csv"))
 
+    survey = read_survey(data.source) if data.source else Survey()
     ctx = RunContext(
         data=data,
         pathways=pw,
@@ -382,6 +623,8 @@ def build_report(
         out_dir=out,
         thresholds=thresholds,
         progress=stages.enabled,
+        monthly_kpis=monthly,
+        survey=survey,
     )
     area_sections: list[Section] = []
     outcomes: list[AreaOutcome] = []
@@ -418,14 +661,13 @@ def build_report(
             step(by)
         got.sections.append(rs.breakdowns_section(children, period_label=period_label))
         got.sections.extend(area_sections)
-        got.sections.append(
-            rs.data_quality_section(data.accounting, data.quarantine, data.findings, data.notes)
-        )
+        accounting, quarantine, notes = _accounts(data, survey)
+        got.sections.append(rs.data_quality_section(accounting, quarantine, data.findings, notes))
         got.sections.append(rs.definitions_section(MEASURES))
         step("data quality")
         for name, frame in (
-            ("accounting", data.accounting),
-            ("quarantine", data.quarantine),
+            ("accounting", accounting),
+            ("quarantine", quarantine),
             ("findings", data.findings),
         ):
             outputs.append(_write_csv(frame, out / f"{name}.csv"))
@@ -449,7 +691,7 @@ def build_report(
         report_path = write_report(out / "report.html", page)
         step("page")
 
-    acc = data.accounting
+    acc = accounting
     totals = {
         c: int(pd.to_numeric(acc[c]).sum()) if len(acc) else 0
         for c in ("read", "accepted", "quarantined")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,31 @@ def _chart_for(result: FeedbackResult, pathway_id: str, measure: str) -> str:
     )
 
 
-def write_outputs(result: FeedbackResult, out_dir: Path, *, charts: int = 200) -> tuple[Path, ...]:
-    """alerts.csv, validation.csv, etr_bands.csv, caseload.csv, client_series.csv, charts/*.svg."""
+def chart_rows(
+    result: FeedbackResult, *, charts: int = 200, per_therapist: int | None = None
+) -> pd.DataFrame:
+    """The flagged rows that get a client chart file, in risk-first order.
+
+    With ``per_therapist``, each clinician's first clients are charted (one chart per client:
+    the first flagged measure, so risk flags come first), at most ``charts`` in all; every
+    client's scores stay in client_series.csv whatever is charted."""
+    flagged = result.alerts.not_on_track
+    if per_therapist is None:
+        return flagged.head(charts)
+    one = flagged.drop_duplicates("pathway_id")
+    key = one["therapist_id"].astype("string").fillna("")
+    return one[one.groupby(key, sort=False).cumcount() < per_therapist].head(charts)
+
+
+def write_outputs(
+    result: FeedbackResult,
+    out_dir: Path,
+    *,
+    charts: int = 200,
+    per_therapist: int | None = None,
+) -> tuple[Path, ...]:
+    """alerts.csv, validation.csv, etr_bands.csv, caseload.csv, client_series.csv, charts/*.svg
+    (the charted clients: :func:`chart_rows`)."""
     import vl_convert as vlc
 
     out_dir = Path(out_dir)
@@ -103,7 +127,7 @@ def write_outputs(result: FeedbackResult, out_dir: Path, *, charts: int = 200) -
         paths.append(out_dir / name)
     chart_dir = out_dir / "charts"
     chart_dir.mkdir(exist_ok=True)
-    flagged = result.alerts.not_on_track.head(charts)
+    flagged = chart_rows(result, charts=charts, per_therapist=per_therapist)
     upper = upper_column(result.alerts.upper_percentile)
     s = result.alerts.series
     for r in flagged.itertuples(index=False):
@@ -150,6 +174,14 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
     ].copy()
     show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
     body.append(table_html(show, caption="Clients to discuss (risk first)", max_rows=300))
+    if len(show) > 300:
+        body.append("<p class='note'>The full list is in alerts.csv beside this report.</p>")
+    shown = min(CHARTS_IN_REPORT, n_flag)
+    if shown:
+        body.append(
+            f"<p>Charts for the first {shown} of these clients follow; every client's scores by "
+            "session are in client_series.csv.</p>"
+        )
     for r in flagged.drop_duplicates("pathway_id").head(CHARTS_IN_REPORT).itertuples(index=False):
         body.append(_chart_for(result, r.pathway_id, r.measure))
     return Section(
@@ -193,7 +225,7 @@ def _validation_section(result: FeedbackResult) -> Section:
 def _caseload_sections(result: FeedbackResult) -> list[Section]:
     c = result.caseload
     out = []
-    for team, g in c.groupby(c["team_id"].fillna("Unknown team")):
+    for i, (team, g) in enumerate(c.groupby(c["team_id"].fillna("Unknown team"))):
         show = g.copy()
         show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
         show["not_on_track"] = show["not_on_track"].map({True: NOT_ON_TRACK, False: ""})
@@ -208,7 +240,7 @@ def _caseload_sections(result: FeedbackResult) -> list[Section]:
         )
         out.append(
             Section(
-                id=f"caseload-{team}",
+                id=_section_id("caseload", team, i),
                 title=f"Caseload review: team {team}",
                 body_html=body,
                 summary=f"{len(g)} open referrals, {g['therapist_id'].nunique()} clinicians.",
@@ -216,6 +248,12 @@ def _caseload_sections(result: FeedbackResult) -> list[Section]:
             )
         )
     return out
+
+
+def _section_id(prefix: str, name: object, i: int) -> str:
+    """An HTML-safe, unique anchor for a section named after a team."""
+    safe = re.sub(r"[^A-Za-z0-9_.:-]+", "-", str(name)).strip("-")
+    return f"{prefix}-{safe}" if safe else f"{prefix}-{i + 1}"
 
 
 def report_sections(result: FeedbackResult) -> list[Section]:

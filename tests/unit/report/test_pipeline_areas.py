@@ -78,3 +78,145 @@ def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path,
 
     with pytest.raises(ImportError):
         run_area(AreaSpec("ghost", "Ghost", run, fake_area_module), ctx(tmp_path))
+
+
+# ---------------------------------------------------------------------- hooks and grouping
+
+
+class Pair:
+    n = 2
+
+
+def test_several_sections_are_grouped_under_the_area(tmp_path, fake_area_module):
+    def sections(module, result):
+        return [Section("one", "One", "<p>1</p>"), Section("two", "Two", "<p>2</p>")]
+
+    def write(module, result, out_dir):
+        path = out_dir / "pair.csv"
+        path.write_text("n\n2\n")
+        return [path]
+
+    spec = AreaSpec(
+        "pair",
+        "Pair area",
+        lambda c: Pair(),
+        fake_area_module,
+        summary="two parts",
+        sections=sections,
+        write=write,
+    )
+    secs, outcome = run_area(spec, ctx(tmp_path))
+    assert [s.id for s in secs] == ["pair"]
+    assert secs[0].title == "Pair area" and secs[0].summary == "two parts"
+    assert [c.id for c in secs[0].children] == ["one", "two"]
+    assert outcome.outputs == (tmp_path / "pair.csv",)
+
+
+def test_default_areas_are_in_report_order_and_importable():
+    import importlib
+
+    from clearwater.pipeline import default_areas
+
+    specs = default_areas()
+    assert [s.area for s in specs] == ["benchmark", "integrity", "feedback", "workforce"]
+    for s in specs:
+        importlib.import_module(s.report_module)
+        for mod in s.requires:
+            importlib.import_module(mod)
+
+
+# ---------------------------------------------------------------------- the staff survey
+
+
+def _survey_csv(path, rows=12, bad=False):
+    from clearwater.workforce.wellbeing import CBI_ITEMS, PRESSURE_ITEMS
+
+    recs = []
+    for i in range(rows):
+        rec = {"ResponseId": f"R{i}", "CW_TeamId": "T01", "Date": "2024-01-10"}
+        rec.update({c: 50 for c in CBI_ITEMS})
+        rec.update({c: "N" for c in PRESSURE_ITEMS})
+        recs.append(rec)
+    frame = pd.DataFrame(recs)
+    if bad:
+        frame.loc[0, "CBI02"] = 7
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_no_survey_file_means_no_survey(tmp_path):
+    from clearwater.pipeline import find_survey, read_survey
+
+    assert find_survey(tmp_path) is None
+    assert find_survey(None) is None
+    s = read_survey(tmp_path)
+    assert s.path is None and s.data is None and s.problem == ""
+
+
+def test_survey_file_is_found_in_any_case_and_read(tmp_path):
+    from clearwater.pipeline import find_survey, read_survey
+
+    path = _survey_csv(tmp_path / "cwwellbeingresponses.CSV", bad=True)
+    assert find_survey(tmp_path) == path
+    s = read_survey(tmp_path)
+    assert s.data is not None and s.problem == ""
+    acc = s.data.accounting.iloc[0]
+    assert (acc["read"], acc["accepted"], acc["quarantined"]) == (12, 11, 1)
+
+
+def test_unreadable_survey_is_a_problem_not_a_crash(tmp_path):
+    from clearwater.pipeline import read_survey
+
+    (tmp_path / "CWWellbeingResponses.csv").write_text("ResponseId,Date\nR1,2024-01-01\n")
+    s = read_survey(tmp_path)
+    assert s.data is None and "CW_TeamId" in s.problem
+
+
+def test_two_survey_files_are_a_problem(tmp_path):
+    from clearwater.pipeline import read_survey
+
+    _survey_csv(tmp_path / "CWWellbeingResponses.csv")
+    _survey_csv(tmp_path / "CWWellbeingResponses.parquet")
+    assert "keep one" in read_survey(tmp_path).problem
+
+
+def test_survey_rows_join_the_row_accounting(tmp_path):
+    from clearwater.pipeline import _accounts, read_survey
+
+    _survey_csv(tmp_path / "CWWellbeingResponses.csv", bad=True)
+    survey = read_survey(tmp_path)
+    data = SimpleNamespace(
+        accounting=pd.DataFrame(
+            [{"table": "IDS101", "file": "r.csv", "read": 5, "accepted": 4, "quarantined": 1}]
+        ),
+        quarantine=pd.DataFrame(
+            [
+                {
+                    "table": "IDS101",
+                    "file": "r.csv",
+                    "row": 3,
+                    "column": "x",
+                    "reason": "bad",
+                    "value": "?",
+                }
+            ]
+        ),
+        notes=["CWWellbeingResponses.csv: not a table of the data contract; ignored", "other"],
+    )
+    acc, quar, notes = _accounts(data, survey)
+    assert acc["read"].tolist() == [5, 12]
+    assert (acc["read"] == acc["accepted"] + acc["quarantined"]).all()
+    assert len(quar) == 2 and set(quar["table"]) == {"IDS101", "CWWellbeingResponses"}
+    assert "other" in notes
+    assert not any("ignored" in n for n in notes)
+    assert any("anonymous staff survey" in n for n in notes)
+
+
+def test_workforce_without_a_survey_says_the_file_is_absent():
+    from clearwater.pipeline import Survey, WorkforceRun, _workforce_sections
+
+    module = SimpleNamespace(report_sections=lambda r: [Section("workforce-workload", "W", "")])
+    secs = _workforce_sections(module, WorkforceRun(result=None, survey=Survey()))
+    assert [s.id for s in secs] == ["workforce-workload", "workforce-wellbeing"]
+    assert "CWWellbeingResponses" in secs[1].body_html
+    assert "No anonymous staff survey file" in secs[1].body_html
