@@ -25,6 +25,23 @@ from clearwater.feedback.etr import ETRModel, fit_etr
 from clearwater.report.core import Section, chart_svg, escape, table_html
 
 CHARTS_IN_REPORT = 12
+# Short headers so the alert table fits the page (alerts.csv keeps the column names).
+ALERT_HEADERS = {
+    "risk_flag": "Risk",
+    "pathway_id": "Referral",
+    "team_id": "Team",
+    "therapist_id": "Clinician",
+    "measure": "Measure",
+    "session_number": "Session",
+    "baseline": "First score",
+    "score": "Latest",
+    "expected_median": "Usual",
+    "expected_upper": "Band top",
+    "status": "Status",
+    "reason": "Why flagged",
+    "last_date": "Last score",
+}
+ALERT_SCORES = ("baseline", "score", "expected_median", "expected_upper")
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,9 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
         "question 9 (thoughts of self-harm) was above 0 are listed first, always.</p>",
         f"<p>{n_flag} of {n_open} open referrals are flagged; {n_risk} have a risk flag. "
         f"Expected bands come from {escape(result.model.source)} finished courses.</p>",
+        "<p>In the table, <em>Usual</em> is the median score at that session of clients who "
+        f"started at a similar score and <em>Band top</em> its {pct}th percentile; "
+        "<em>First score</em> is the score at the start of treatment.</p>",
     ]
     show = flagged[
         [
@@ -173,7 +193,15 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
         ]
     ].copy()
     show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
-    body.append(table_html(show, caption="Clients to discuss (risk first)", max_rows=300))
+    show = show.rename(columns=ALERT_HEADERS)
+    body.append(
+        table_html(
+            show,
+            caption="Clients to discuss (risk first)",
+            max_rows=300,
+            formats={ALERT_HEADERS[c]: "g" for c in ALERT_SCORES},
+        )
+    )
     if len(show) > 300:
         body.append("<p class='note'>The full list is in alerts.csv beside this report.</p>")
     shown = min(CHARTS_IN_REPORT, n_flag)
