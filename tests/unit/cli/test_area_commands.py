@@ -2,8 +2,7 @@
 
 Happy paths go through typer's CliRunner (in process, fast); bad inputs go through the real
 entry point ``clearwater.cli.main`` (in process; ``python -m clearwater.cli`` calls the same
-function), because only it turns a
-ClearwaterError into exit code 2 and a one-line message.
+function), because only it turns a ClearwaterError into exit code 2 and a one-line message.
 """
 
 from __future__ import annotations
