@@ -193,6 +193,7 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
         ]
     ].copy()
     show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
+    show["last_date"] = pd.to_datetime(show["last_date"]).dt.strftime("%Y-%m-%d")
     show = show.rename(columns=ALERT_HEADERS)
     body.append(
         table_html(
