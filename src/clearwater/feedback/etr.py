@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import ibis
@@ -179,21 +180,26 @@ class ETRModel:
     def to_frame(self) -> pd.DataFrame:
         return self.bands
 
+    @cached_property
+    def _lookup(self) -> dict[tuple[str, int, int], dict[str, float]]:
+        """(measure, band, session) -> quantiles and n, built once (alerts ask thousands of times)."""
+        out: dict[tuple[str, int, int], dict[str, float]] = {}
+        cols = [*QCOLS, "n"]
+        for row in self.bands.itertuples(index=False):
+            key = (str(row.measure), int(row.band), int(row.session))
+            if key in out or pd.isna(row.q50):
+                continue
+            out[key] = {c: float(getattr(row, c)) for c in cols}
+        return out
+
     def expected(self, measure: str, baseline: float, session: int) -> dict[str, float] | None:
         """The expected quantiles for one client at one session, or None without a reference."""
         if measure not in BANDS:
             return None
         b = BANDS[measure].band(baseline)
         t = min(int(session), self.max_session)
-        hit = self.bands[
-            (self.bands["measure"] == measure)
-            & (self.bands["band"] == b)
-            & (self.bands["session"] == t)
-        ]
-        if hit.empty or pd.isna(hit.iloc[0]["q50"]):
-            return None
-        row = hit.iloc[0]
-        return {c: float(row[c]) for c in (*QCOLS, "n")}
+        hit = self._lookup.get((measure, int(b), t))
+        return dict(hit) if hit is not None else None
 
     def save(self, path: str | Path) -> Path:
         """Save as CSV, with the settings in a JSON side file ``<path>.json``."""
