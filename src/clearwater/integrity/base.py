@@ -181,8 +181,9 @@ class Detector(ABC):
         return df.sort_values(["unit_id", "stratum"]).reset_index(drop=True)
 
     def expected(self, agg: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
-        """n, o, e per unit.  Default: leave-one-unit-out peer rates within strata."""
-        return stats.loo_expected(agg)
+        """n, o, e per unit.  Default: leave-one-unit-out peer rates within strata, with
+        grossly atypical units left out of the peers (:func:`stats.robust_loo_expected`)."""
+        return stats.robust_loo_expected(agg, min_n=self.min_trials)
 
     def run(self, ctx: AuditContext) -> DetectorResult:
         agg = self.aggregate(ctx)

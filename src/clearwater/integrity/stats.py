@@ -8,7 +8,10 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
 1. **Expected events from peers, leave-one-out.**  For unit *k* and stratum *s* the expected
    rate is the rate among all *other* units in that stratum, shrunk a little towards the
    other units' overall rate: ``r_ks = (O_s - o_ks + a * r_k) / (N_s - n_ks + a)``.  A unit
-   therefore never sets its own expectation.
+   therefore never sets its own expectation.  By default a second pass leaves grossly
+   atypical units (binomial z > 3.5, at most 10% of units) out of *everyone's* peers, so one
+   gaming unit in a small service cannot raise the others' expectations
+   (:func:`robust_loo_expected`).
 2. **Honest heterogeneity.**  Real services differ for reasons nobody controls.  We estimate
    the between-unit variance ``tau2`` of the observed-minus-expected rate with a *robust*
    additive random-effects estimator.  With ``d_k = (o_k - e_k) / n_k``,
@@ -27,7 +30,7 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,32 +38,42 @@ from scipy import stats as sps
 
 MIN_UNITS_FOR_TAU = 5  # fewer units than this: no heterogeneity estimate (tau2 = 0)
 MAX_RHO = 0.5
+OUTLIER_Z = 3.5  # binomial z beyond which a unit is left out of its peers' expectations
+OUTLIER_SHARE = 0.1  # ... at most this share of the units
 TRIM_KEEP = 0.8  # share of units (lowest z) used to estimate honest heterogeneity
 
 
-def loo_expected(agg: pd.DataFrame, *, prior_weight: float = 2.0) -> pd.DataFrame:
+def loo_expected(
+    agg: pd.DataFrame, *, prior_weight: float = 2.0, exclude: Collection[str] = ()
+) -> pd.DataFrame:
     """Leave-one-unit-out expected events.
 
     ``agg`` has one row per unit_id x stratum with integer columns ``n`` (trials) and ``o``
     (events).  Returns one row per unit_id with ``n``, ``o``, ``e`` (expected events from the
     other units in the same strata) and ``peer_rate`` (the other units' overall rate).
-    Strata that no other unit has fall back to the other units' overall rate.
+    Strata that no other unit has fall back to the other units' overall rate.  Units in
+    ``exclude`` are still given expectations but are left out of every unit's peers.
     """
     if agg.empty:
         return pd.DataFrame(columns=["unit_id", "n", "o", "e", "peer_rate"])
     a = agg[["unit_id", "stratum", "n", "o"]].copy()
     a["n"] = a["n"].astype(float)
     a["o"] = a["o"].astype(float)
-    strat = a.groupby("stratum")[["n", "o"]].sum().rename(columns={"n": "N_s", "o": "O_s"})
-    unit = a.groupby("unit_id")[["n", "o"]].sum().rename(columns={"n": "n_k", "o": "o_k"})
-    tot_n, tot_o = float(a["n"].sum()), float(a["o"].sum())
+    peer = ~a["unit_id"].isin(set(exclude))
+    ap = a[peer]
+    strat = ap.groupby("stratum")[["n", "o"]].sum().rename(columns={"n": "N_s", "o": "O_s"})
+    unit = ap.groupby("unit_id")[["n", "o"]].sum().rename(columns={"n": "n_k", "o": "o_k"})
+    tot_n, tot_o = float(ap["n"].sum()), float(ap["o"].sum())
     a = a.join(strat, on="stratum").join(unit, on="unit_id")
+    a[["N_s", "O_s", "n_k", "o_k"]] = a[["N_s", "O_s", "n_k", "o_k"]].fillna(0.0)
+    own_n = np.where(peer, a["n"], 0.0)
+    own_o = np.where(peer, a["o"], 0.0)
     other_n = tot_n - a["n_k"]
     other_o = tot_o - a["o_k"]
     with np.errstate(invalid="ignore", divide="ignore"):
         r0 = np.where(other_n > 0, other_o / other_n, np.nan)
-        num = a["O_s"] - a["o"] + prior_weight * r0
-        den = a["N_s"] - a["n"] + prior_weight
+        num = a["O_s"] - own_o + prior_weight * r0
+        den = a["N_s"] - own_n + prior_weight
         a["r"] = np.where(den > 0, num / den, r0)
     a["peer_rate"] = r0
     a["e"] = a["n"] * a["r"]
@@ -70,6 +83,40 @@ def loo_expected(agg: pd.DataFrame, *, prior_weight: float = 2.0) -> pd.DataFram
         .reset_index()
     )
     return out
+
+
+def robust_loo_expected(
+    agg: pd.DataFrame,
+    *,
+    min_n: float = 5,
+    z_out: float = OUTLIER_Z,
+    max_share: float = OUTLIER_SHARE,
+) -> pd.DataFrame:
+    """Leave-one-out expectations with grossly atypical units removed from the peers.
+
+    A first pass (:func:`loo_expected`) finds units whose binomial z (no heterogeneity)
+    exceeds ``z_out``; the most extreme of them, at most ``max_share`` of the units with at
+    least ``min_n`` trials, are then left out of every unit's peers in a second pass.  One
+    heavily atypical unit in a small service otherwise raises every other unit's expected
+    rate, pushing honest units below expectation and inflating the heterogeneity that is
+    then used to judge the atypical unit itself.  Atypical units are still tested (against
+    the cleaned peers).
+    """
+    first = loo_expected(agg)
+    if first.empty:
+        return first
+    n = first["n"].to_numpy(float)
+    e = first["e"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.clip(e / n, 1e-9, 1 - 1e-9)
+        z = (first["o"].to_numpy(float) - e) / np.sqrt(n * p * (1 - p))
+    ok = (n >= min_n) & np.isfinite(z)
+    cap = int(np.floor(max_share * ok.sum()))
+    cand = first.loc[ok & (z > z_out), "unit_id"]
+    if cap < 1 or cand.empty:
+        return first
+    zz = pd.Series(z, index=first["unit_id"]).loc[cand].sort_values(ascending=False)
+    return loo_expected(agg, exclude=list(zz.index[:cap]))
 
 
 def _trimmed_target(keep: float) -> float:

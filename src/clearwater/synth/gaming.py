@@ -12,8 +12,9 @@ assessor for holding_list and cherry_picking):
 
 - coaching: finished courses whose final PHQ-9 or GAD-7 is at caseness -> final moved 1-2
   points below caseness.
-- early_discharge: finished courses at caseness at the start that went below caseness before
-  their last session -> course truncated there (discharged, planned completion).
+- early_discharge: finished courses at caseness at the start that first went below caseness
+  before their last session, at an attended treatment contact of the clinician with at least
+  two treatment contacts by then -> course truncated there (discharged, planned completion).
 - repeat_until_good: finished courses -> at the last scored contact a first, worse PHQ-9 and
   GAD-7 are added (entered 15 minutes earlier); the original is the kept repeat.
 - dropout_fill: treated courses with an unplanned ending (47/48) -> good final scores at a
@@ -266,6 +267,56 @@ def _core_last(st: _State, pid_set: set[str]) -> pd.DataFrame:
     )
 
 
+def _early_discharge_days(st: _State, inj: Injection, pids: set[str]) -> pd.Series:
+    """Per eligible course, the day it would be ended under the stopping rule.
+
+    A finished course is eligible if it was at caseness on its first scored day and first
+    scored below caseness (PHQ-9 < 10 and GAD-7 < 8) on a later day that is not its last
+    scored day, *at an attended treatment contact of the gaming clinician* (or of the team,
+    for a team injection) with at least two attended treatment contacts up to that day, of
+    which the clinician held more than anyone else.  A clinician can only discharge at a
+    session they hold; a course ended after one treatment contact is not a finished course,
+    so it would not flatter the figures; and the truncated course must remain attributed to
+    the clinician (a stepped-up course cut back to its step-2 sessions would not be).
+    """
+    c = st.t["IDS201CareContact"]
+    c = c[c["ServiceRequestId"].isin(pids)]
+    att = c[c["AttendOrDNACode"].astype(str).isin(_ATT) & c["AppType"].astype(str).isin(_TREAT)]
+    if inj.unit_type == "team":
+        team = st.p["CW_TeamId"].astype(str)
+        mine = att["ServiceRequestId"].map(team) == inj.unit_id
+    else:
+        mine = att["CarePersLocalId"].astype(str) == inj.unit_id
+    att = att.assign(_mine=mine.to_numpy())
+    own_days = set(
+        zip(att.loc[mine, "ServiceRequestId"], att.loc[mine, "CareContDate"], strict=True)
+    )
+    s = st.s[st.s["ServiceRequestId"].isin(pids) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
+    out: dict[str, date] = {}
+    for pid, g in s.groupby("ServiceRequestId"):
+        w = g.pivot_table(
+            index="CareContDate", columns="_tool", values="PersScore", aggfunc="last"
+        ).sort_index()
+        phq = w.get("PHQ9", pd.Series(0, index=w.index)).fillna(0)
+        gad = w.get("GAD7", pd.Series(0, index=w.index)).fillna(0)
+        ok = (phq < 10) & (gad < 8)
+        if len(ok) < 3 or ok.iloc[0] or not ok.iloc[1:-1].any():
+            continue
+        day = ok.iloc[1:-1][ok.iloc[1:-1]].index[0]
+        if (pid, day) not in own_days:
+            continue
+        a = att[(att["ServiceRequestId"] == pid) & (att["CareContDate"] <= day)]
+        if len(a) < 2:
+            continue
+        if inj.unit_type != "team":
+            # the course must stay this clinician's (most treatment contacts) once truncated
+            others = a.loc[~a["_mine"], "CarePersLocalId"].astype(str).value_counts()
+            if len(others) and int(others.iloc[0]) >= int(a["_mine"].sum()):
+                continue
+        out[pid] = day
+    return pd.Series(out, dtype=object)
+
+
 def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
     own = st.p[_owner(st, inj)]
     pids = set(own.index)
@@ -275,21 +326,7 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
         hit = last[last["PersScore"] >= last["_tool"].map(_CUT)]
         return sorted(set(hit["ServiceRequestId"]))
     if pat == "early_discharge":
-        out = []
-        s = st.s[
-            st.s["ServiceRequestId"].isin(set(own[own["finished"]].index))
-            & st.s["_tool"].isin(("PHQ9", "GAD7"))
-        ]
-        for pid, g in s.groupby("ServiceRequestId"):
-            w = g.pivot_table(
-                index="CareContDate", columns="_tool", values="PersScore", aggfunc="last"
-            ).sort_index()
-            case = (w.get("PHQ9", pd.Series(0, index=w.index)).fillna(0) >= 10) | (
-                w.get("GAD7", pd.Series(0, index=w.index)).fillna(0) >= 8
-            )
-            if len(case) >= 3 and case.iloc[0] and (~case.iloc[1:-1]).any():
-                out.append(pid)
-        return out
+        return _early_discharge_days(st, inj, set(own[own["finished"]].index)).index.tolist()
     if pat in ("repeat_until_good", "fabrication"):
         return sorted(set(_core_last(st, set(own[own["finished"]].index))["ServiceRequestId"]))
     if pat == "dropout_fill":
@@ -345,15 +382,8 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
             _vector(int(v), _ITEMS[t], rng) for v, t in zip(new, hit["_tool"], strict=True)
         ]
     elif pat == "early_discharge":
-        s = st.s[st.s["ServiceRequestId"].isin(set(chosen)) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
-        for pid, g in s.groupby("ServiceRequestId"):
-            w = g.pivot_table(
-                index="CareContDate", columns="_tool", values="PersScore", aggfunc="last"
-            ).sort_index()
-            ok = (w.get("PHQ9", pd.Series(0, index=w.index)).fillna(0) < 10) & (
-                w.get("GAD7", pd.Series(0, index=w.index)).fillna(0) < 8
-            )
-            day = ok[ok].index[0]
+        days = _early_discharge_days(st, inj, set(chosen))
+        for pid, day in days.items():
             st.drop_after(pid, day)
             st.end(pid, day, "46")
     elif pat == "repeat_until_good":

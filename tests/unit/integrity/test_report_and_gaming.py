@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from clearwater.dataset.model import CleanData
@@ -43,3 +44,32 @@ def test_coaching_injection_moves_final_scores_below_caseness():
     assert row["injected"] == row["eligible"] > 0
     with pytest.raises(ConfigError):
         apply_injections(r.tables, r.clinicians, [Injection("coaching", "nobody", 0.3)], seed=0)
+
+
+def test_early_discharge_injection_truncates_only_the_clinicians_own_sessions():
+    gen = pytest.importorskip("clearwater.synth.generator")
+    r = gen.synthesise(gen.SynthConfig(referrals=1500, seed=4))
+    c0 = r.tables["IDS201CareContact"]
+    target = c0["CarePersLocalId"].astype(str).value_counts().index[0]
+    tables, truth = apply_injections(
+        r.tables, r.clinicians, [Injection("early_discharge", target, 1.0)], seed=0
+    )
+    assert truth.iloc[0]["injected"] == truth.iloc[0]["eligible"] > 0
+    before = r.tables["IDS101Referral"].set_index("ServiceRequestId")["ServDischDate"]
+    after = tables["IDS101Referral"].set_index("ServiceRequestId")["ServDischDate"]
+    a, b = pd.to_datetime(after), pd.to_datetime(before.reindex(after.index))
+    changed = after.index[(a != b) & ~(a.isna() & b.isna())]
+    assert len(changed) == truth.iloc[0]["injected"]
+    c = tables["IDS201CareContact"]
+    treat = c[
+        c["ServiceRequestId"].isin(changed)
+        & c["AttendOrDNACode"].astype(str).isin({"5", "6"})
+        & c["AppType"].astype(str).isin({"02", "03", "05"})
+    ]
+    for pid, g in treat.groupby("ServiceRequestId"):
+        counts = g["CarePersLocalId"].astype(str).value_counts()
+        assert len(g) >= 2  # still a finished course
+        assert counts.index[0] == target and (len(counts) == 1 or counts.iloc[1] < counts.iloc[0])
+        # ended at one of the clinician's own sessions
+        last = g.sort_values("CareContDate").iloc[-1]
+        assert str(last["CarePersLocalId"]) == target, pid

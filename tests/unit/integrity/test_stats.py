@@ -72,3 +72,46 @@ def test_overdispersed_pvalues_uniform_under_heterogeneous_null():
     assert np.mean(ps < 0.05) <= 0.07
     assert np.mean(ps < 0.01) <= 0.02
     assert np.mean(ps < 0.5) > 0.35  # not degenerate
+
+
+def test_robust_loo_expected_leaves_a_gross_outlier_out_of_peers():
+    # ten units at a 10% rate and one at 60%: plain LOO lets the outlier raise the others'
+    # expectations; the robust version sets it aside (but still gives it an expectation).
+    units = [f"u{i}" for i in range(10)] + ["bad"]
+    agg = pd.DataFrame(
+        {
+            "unit_id": units,
+            "stratum": ["s"] * 11,
+            "n": [100] * 10 + [200],
+            "o": [10] * 10 + [120],
+        }
+    )
+    plain = stats.loo_expected(agg).set_index("unit_id")
+    robust = stats.robust_loo_expected(agg).set_index("unit_id")
+    assert plain.loc["u0", "e"] > 15  # contaminated by the outlier
+    assert robust.loc["u0", "e"] == pytest.approx(10.0, abs=0.01)
+    assert robust.loc["bad", "e"] == pytest.approx(20.0, abs=0.01)
+    # without an outlier nothing changes
+    clean = agg[agg["unit_id"] != "bad"]
+    pd.testing.assert_frame_equal(stats.robust_loo_expected(clean), stats.loo_expected(clean))
+
+
+def test_robust_loo_keeps_pvalues_valid_under_the_null():
+    rng = np.random.default_rng(8)
+    ps = []
+    for _ in range(60):
+        k = 25
+        n = rng.integers(20, 150, k)
+        p = np.clip(0.15 + rng.normal(0, 0.03, k), 0.01, 0.9)
+        agg = pd.DataFrame(
+            {
+                "unit_id": [f"u{i}" for i in range(k)],
+                "stratum": "s",
+                "n": n,
+                "o": rng.binomial(n, p),
+            }
+        )
+        ps.extend(stats.overdispersed_test(stats.robust_loo_expected(agg))["p_value"])
+    ps = np.asarray(ps)
+    assert np.mean(ps < 0.05) <= 0.07
+    assert np.mean(ps < 0.01) <= 0.02

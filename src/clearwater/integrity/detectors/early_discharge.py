@@ -13,8 +13,9 @@ class EarlyDischargeDetector(Detector):
     Trial: a finished course at caseness at its first scored day that later had a day below
     caseness (PHQ-9 < 10 and GAD-7 < 8 where measured).  Event: that first day below
     caseness is the course's last scored day.  Stratum: position of the first day below
-    caseness (2..8+) x baseline PHQ-9 band, so early responders and severe cases are compared
-    with like.
+    caseness (2..8+) x baseline PHQ-9 band x the treating clinician's role (staff table; PWP
+    step-2 courses are short and end at a good score far more often than high-intensity
+    ones), so early responders, severe cases and steps of care are compared with like.
     """
 
     info = DetectorInfo(
@@ -28,11 +29,13 @@ class EarlyDischargeDetector(Detector):
         statistic=(
             "Among finished courses that started at caseness and reached a score below "
             "caseness, the count that ended at that first sub-caseness session; expected from "
-            "other units with the same position of first recovery and baseline severity."
+            "other units with the same position of first recovery, baseline severity and "
+            "treating clinician's role (step of care)."
         ),
         null=(
-            "Given when a course first went below caseness and how severe it started, the "
-            "chance it ended right there equals peers', up to honest between-unit variation."
+            "Given when a course first went below caseness, how severe it started and the "
+            "treating clinician's role, the chance it ended right there equals peers', up to "
+            "honest between-unit variation."
         ),
         blind_spots=(
             "A rule applied at a later good score (the second below caseness) is missed.",
@@ -74,8 +77,17 @@ class EarlyDischargeDetector(Detector):
             first_phq=ibis.ifelse(day.k == 1, day.phq, ibis.null()).max(),
             first_ok=ibis.ifelse(day.case == 0, day.k, ibis.null()).min(),
         )
-        fin = ctx.pw.filter(ctx.pw.finished_course).select(f_pathway_id="pathway_id")
+        fin = ctx.pw.filter(ctx.pw.finished_course).select(
+            f_pathway_id="pathway_id", f_therapist_id="therapist_id"
+        )
         per = per.inner_join(fin, per.pathway_id == fin.f_pathway_id)
+        if ctx.data.has("staff"):
+            staff = ctx.data["staff"].select(s_clinician_id="clinician_id", s_role="role")
+            staff = staff.distinct(on="s_clinician_id", keep="first")
+            per = per.left_join(staff, per.f_therapist_id == staff.s_clinician_id)
+            role = per.s_role.cast("string").fill_null("unknown")
+        else:
+            role = ibis.literal("unknown")
         per = per.filter((per.first_case == 1) & per.first_ok.notnull())
         band = ibis.ifelse(
             per.first_phq.isnull(),
@@ -84,6 +96,6 @@ class EarlyDischargeDetector(Detector):
                 per.first_phq >= 20, "sev", ibis.ifelse(per.first_phq >= 15, "mod", "mild")
             ),
         )
-        stratum = clip_label(per.first_ok, 2, 8, "k") + ":" + band
+        stratum = clip_label(per.first_ok, 2, 8, "k") + ":" + band + ":" + role
         event = (per.first_ok == per.n_days).cast("int64")
         return per.select(unit_id=per.unit_id, stratum=stratum, event=event)
