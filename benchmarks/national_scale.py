@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/national_scale.py [--referrals 1800000] [--seed 0]
         [--data DIR]    # reuse a folder written earlier instead of synthesising
         [--keep DIR]    # where to write the synthetic folder (default: a temporary folder)
+        [--window YYYY-MM-DD..YYYY-MM-DD]   # with --data: the year to measure
 
 Runs on DuckDB (the embedded default).  For each stage it prints wall time and the process's
 peak resident memory so far (ru_maxrss; DuckDB's memory is in the same process).  It then
@@ -66,6 +67,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument(
+        "--window",
+        default=None,
+        help="with --data: the window as YYYY-MM-DD..YYYY-MM-DD (default: first to last referral)",
+    )
     args = ap.parse_args()
 
     print(
@@ -108,6 +114,9 @@ def main() -> int:
     t_derive = time.perf_counter() - t0
     _line("derive pathways", t_derive, f"{n_pw:,} pathways")
 
+    if window is None and args.window:
+        p = periods_for(args.window, date.min, date.max)[0]
+        window = (p.start, p.end)
     if window is None:
         bounds = data.engine.execute(
             pw.aggregate(first=pw.referral_date.min(), last=pw.referral_date.max())

@@ -203,7 +203,7 @@ class Params:
     # share of the full improvement reached after j sessions: 1 - exp(-decay * j) (early
     # response: most change comes in the first sessions)
     decay_per_session: float = 0.5
-    u_intercept: float = 0.3  # calibrated: recovery 50.1%
+    u_intercept: float = 0.24  # calibrated: recovery 50.1% (national run 2026-11-23)
     u_severity: float = (
         -0.1
     )  # per baseline point ((PHQ-9 + GAD-7)/2 above 13): severe cases remit less
@@ -218,7 +218,7 @@ class Params:
     remission_max_frac: float = 0.7
     nonresp_mean: float = 0.22  # calibrated: reliable improvement 66.8%
     nonresp_sd: float = 0.2
-    p_worse: float = 0.15  # calibrated: reliable deterioration 5.9%
+    p_worse: float = 0.19  # calibrated: reliable deterioration 5.9%
     worse_mean: float = -0.45
     ethnic_effect: dict[str, float] = field(
         default_factory=lambda: _d(
