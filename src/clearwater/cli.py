@@ -15,7 +15,16 @@ from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
-COMMAND_MODULES: tuple[str, ...] = ("clearwater.dataset.commands", "clearwater.report.commands", "clearwater.benchmark.commands", "clearwater.synth.commands", "clearwater.measures.commands", "clearwater.integrity.commands", "clearwater.feedback.commands", "clearwater.workforce.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "clearwater.dataset.commands",
+    "clearwater.report.commands",
+    "clearwater.benchmark.commands",
+    "clearwater.synth.commands",
+    "clearwater.measures.commands",
+    "clearwater.integrity.commands",
+    "clearwater.feedback.commands",
+    "clearwater.workforce.commands",
+)
 
 app = typer.Typer(
     name="clearwater",

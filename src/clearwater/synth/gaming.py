@@ -46,18 +46,8 @@ import pandas as pd
 
 from clearwater.errors import ConfigError
 from clearwater.instruments import load_instruments
+from clearwater.integrity.base import PATTERNS
 
-PATTERNS = (
-    "coaching",
-    "early_discharge",
-    "repeat_until_good",
-    "dropout_fill",
-    "assessment_as_treatment",
-    "holding_list",
-    "cherry_picking",
-    "adsm_suppression",
-    "fabrication",
-)
 GROUND_TRUTH_COLUMNS = ("pattern", "unit_type", "unit_id", "intensity", "eligible", "injected")
 _TREAT = {"02", "03", "05"}
 _ATT = {"5", "6"}
