@@ -95,6 +95,6 @@ def unit_summary(findings: pd.DataFrame) -> pd.DataFrame:
         .groupby("unit_id")["pattern"]
         .apply(lambda s: ", ".join(sorted(set(s))))
     )
-    out["patterns_flagged"] = out["unit_id"].map(pats).fillna("")
+    out["patterns_flagged"] = [pats.get(u, "") for u in out["unit_id"]]
     out["flags"] = out["flags"].astype(int)
     return out[["unit_type", "unit_id", "tests", "flags", "patterns_flagged", "min_q_value"]]
