@@ -1441,6 +1441,9 @@ def _assemble(
 def _trim_small(staff, sim, keep, r_clin, r_end, r_code, start_day, end_day, r_team) -> None:
     """Keep 10-15 finished courses for the 'small' clinician; the rest go to a team colleague.
 
+    17 treated endings are kept: some of them end up with fewer than two attended treatment
+    contacts with this clinician, which leaves 10-13 finished courses over the seeds checked.
+
     The reassigned pathways were simulated with the small clinician's effect (zero), so they
     are given to the team's standard clinician of the same role whose effect is nearest zero.
     """
@@ -1451,9 +1454,9 @@ def _trim_small(staff, sim, keep, r_clin, r_end, r_code, start_day, end_day, r_t
         & (r_end[mine] < end_day)
         & np.isin(r_code[mine], (E46, E47, E48))
     ]
-    if len(finished) <= 15:
+    if len(finished) <= 17:
         return
-    extra = finished[13:]
+    extra = finished[17:]
     prof = np.array(staff.profile)
     same = np.flatnonzero(
         (staff.team == 0) & (staff.role == staff.role[small]) & (prof == "standard")
