@@ -144,3 +144,18 @@ T3           | TD      | HIT
 T4           | TE      | HIT
 A2           | TF      | PWP
 """
+
+
+def pathway_case_data(engine):
+    """The pathway spec case (every table above) as clean data on ``engine``."""
+    from spec.tables import build
+
+    return build(
+        engine,
+        person=PERSON,
+        referral=REFERRAL,
+        contact=CONTACT,
+        complaint=COMPLAINT,
+        score=SCORE,
+        staff=STAFF,
+    )

@@ -18,7 +18,6 @@ from clearwater.engine.pathways import derive_pathways
 from clearwater.measures import MEASURES, compute_kpis, periods_for
 from clearwater.measures.periods import Period, financial_quarter
 from spec import cases
-from spec.tables import build
 
 PATHWAYS = """
 pathway_id | referral_date | first_treatment_date | second_treatment_date | discharge_date | finished_course | ended_before_treatment | ended_after_one_treatment | treatment_contacts | not_at_caseness | recovery | reliable_recovery | reliable_improvement | reliable_deterioration | no_reliable_change | wait_to_first_treatment_days | first_to_second_treatment_days | adsm | paired_adsm | referral_source | therapist_id
@@ -194,15 +193,7 @@ def test_by_therapist(pathway_table, instruments):
 
 def test_end_to_end_from_raw_tables(engine, instruments):
     """KPIs over derive_pathways on the pathway spec case (see test_pathways_spec)."""
-    data = build(
-        engine,
-        person=cases.PERSON,
-        referral=cases.REFERRAL,
-        contact=cases.CONTACT,
-        complaint=cases.COMPLAINT,
-        score=cases.SCORE,
-        staff=cases.STAFF,
-    )
+    data = cases.pathway_case_data(engine)
     pw = derive_pathways(data, instruments)
     (fy,) = periods_for("2023-24", dt.date(2023, 4, 1), dt.date(2024, 3, 31))
     k = compute_kpis(pw, periods=[fy], instruments=instruments).set_index("measure")

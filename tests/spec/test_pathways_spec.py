@@ -14,7 +14,6 @@ import pytest
 
 from clearwater.engine.pathways import PATHWAY_COLUMNS, derive_pathways
 from spec import cases
-from spec.tables import build
 
 
 def canon(value) -> str:
@@ -44,15 +43,7 @@ def expected(text: str) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def pathways(request, engine, instruments) -> pd.DataFrame:
-    data = build(
-        engine,
-        person=cases.PERSON,
-        referral=cases.REFERRAL,
-        contact=cases.CONTACT,
-        complaint=cases.COMPLAINT,
-        score=cases.SCORE,
-        staff=cases.STAFF,
-    )
+    data = cases.pathway_case_data(engine)
     frame = engine.execute(derive_pathways(data, instruments))
     return frame.set_index("pathway_id", drop=False)
 
