@@ -7,8 +7,10 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
 
 1. **Expected events from peers, leave-one-out.**  For unit *k* and stratum *s* the expected
    rate is the rate among all *other* units in that stratum, shrunk a little towards the
-   other units' overall rate: ``r_ks = (O_s - o_ks + a * r_k) / (N_s - n_ks + a)``.  A unit
-   therefore never sets its own expectation.  By default a second pass leaves grossly
+   other units' rate in the parent stratum (strata are hierarchical labels, coarse to fine,
+   ``"r0:k4:mild"``), and so on up to their overall rate:
+   ``r_ks = (O_s - o_ks + a * r_k,parent(s)) / (N_s - n_ks + a)``.  A unit therefore never
+   sets its own expectation, and a stratum no peer shares takes its nearest ancestor's rate.  By default a second pass leaves grossly
    atypical units (binomial z > 3.5, at most 10% of units) out of *everyone's* peers, so one
    gaming unit in a small service cannot raise the others' expectations
    (:func:`robust_loo_expected`).
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+PRIOR_EVENTS = 0.5  # a stratum's prior (its parent's rate) counts for at least this many events
 MIN_UNITS_FOR_TAU = 5  # fewer units than this: no heterogeneity estimate (tau2 = 0)
 MAX_RHO = 0.5
 OUTLIER_Z = 3.5  # binomial z beyond which a unit is left out of its peers' expectations
@@ -46,35 +49,57 @@ TRIM_KEEP = 0.8  # share of units (lowest z) used to estimate honest heterogenei
 def loo_expected(
     agg: pd.DataFrame, *, prior_weight: float = 2.0, exclude: Collection[str] = ()
 ) -> pd.DataFrame:
-    """Leave-one-unit-out expected events.
+    """Leave-one-unit-out expected events, with hierarchical strata.
 
     ``agg`` has one row per unit_id x stratum with integer columns ``n`` (trials) and ``o``
     (events).  Returns one row per unit_id with ``n``, ``o``, ``e`` (expected events from the
     other units in the same strata) and ``peer_rate`` (the other units' overall rate).
-    Strata that no other unit has fall back to the other units' overall rate.  Units in
-    ``exclude`` are still given expectations but are left out of every unit's peers.
+
+    A stratum label may be hierarchical, its parts separated by ``:`` from the coarsest to
+    the finest (``"r0:k4:mild"``).  The expected rate in a stratum is the other units' rate
+    there, shrunk with weight ``prior_weight`` trials (or enough trials to hold
+    ``PRIOR_EVENTS`` events at the parent's rate, if more) towards the other units' rate in
+    the parent stratum (``"r0:k4"``), itself shrunk towards its parent, and so on up to the other units'
+    overall rate.  A stratum that no other unit has therefore takes its nearest ancestor's
+    rate rather than the overall one, so a unit with an unusual case mix is compared with
+    the peers most like it.  Units in ``exclude`` are still given expectations but are left
+    out of every unit's peers.
     """
     if agg.empty:
         return pd.DataFrame(columns=["unit_id", "n", "o", "e", "peer_rate"])
-    a = agg[["unit_id", "stratum", "n", "o"]].copy()
+    a = agg[["unit_id", "stratum", "n", "o"]].copy().reset_index(drop=True)
+    a["stratum"] = a["stratum"].astype(str)
     a["n"] = a["n"].astype(float)
     a["o"] = a["o"].astype(float)
     peer = ~a["unit_id"].isin(set(exclude))
-    ap = a[peer]
-    strat = ap.groupby("stratum")[["n", "o"]].sum().rename(columns={"n": "N_s", "o": "O_s"})
-    unit = ap.groupby("unit_id")[["n", "o"]].sum().rename(columns={"n": "n_k", "o": "o_k"})
-    tot_n, tot_o = float(ap["n"].sum()), float(ap["o"].sum())
-    a = a.join(strat, on="stratum").join(unit, on="unit_id")
-    a[["N_s", "O_s", "n_k", "o_k"]] = a[["N_s", "O_s", "n_k", "o_k"]].fillna(0.0)
-    own_n = np.where(peer, a["n"], 0.0)
-    own_o = np.where(peer, a["o"], 0.0)
-    other_n = tot_n - a["n_k"]
-    other_o = tot_o - a["o_k"]
+    a["_pn"] = np.where(peer, a["n"], 0.0)
+    a["_po"] = np.where(peer, a["o"], 0.0)
+    parts = a["stratum"].str.split(":")
+    depth = int(parts.str.len().max())
+    tot_n, tot_o = float(a["_pn"].sum()), float(a["_po"].sum())
+    own = a.groupby("unit_id")[["_pn", "_po"]].transform("sum")
+    other_n = tot_n - own["_pn"].to_numpy()
+    other_o = tot_o - own["_po"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         r0 = np.where(other_n > 0, other_o / other_n, np.nan)
-        num = a["O_s"] - own_o + prior_weight * r0
-        den = a["N_s"] - own_n + prior_weight
-        a["r"] = np.where(den > 0, num / den, r0)
+    rate = r0
+    for d in range(1, depth + 1):
+        # the label cut to its first d parts (labels with fewer parts keep their own rate)
+        has = (parts.str.len() >= d).to_numpy()
+        key = parts.str[:d].str.join(":")
+        both = a.assign(_k=key)
+        all_k = both.groupby("_k")[["_pn", "_po"]].transform("sum")
+        own_k = both.groupby(["unit_id", "_k"])[["_pn", "_po"]].transform("sum")
+        on = all_k["_pn"].to_numpy() - own_k["_pn"].to_numpy()
+        oo = all_k["_po"].to_numpy() - own_k["_po"].to_numpy()
+        # the prior is worth at least PRIOR_EVENTS events: for a rare event, a stratum whose
+        # few hundred peer trials happen to hold no event is not taken as a rate of zero
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = np.where(rate > 0, np.maximum(prior_weight, PRIOR_EVENTS / rate), prior_weight)
+            den = on + w
+            r_d = np.where(den > 0, (oo + w * rate) / den, rate)
+        rate = np.where(has, r_d, rate)
+    a["r"] = rate
     a["peer_rate"] = r0
     a["e"] = a["n"] * a["r"]
     out = (

@@ -115,3 +115,39 @@ def test_robust_loo_keeps_pvalues_valid_under_the_null():
     ps = np.asarray(ps)
     assert np.mean(ps < 0.05) <= 0.07
     assert np.mean(ps < 0.01) <= 0.02
+
+
+def test_loo_expected_shrinks_towards_the_parent_stratum():
+    # unit a alone has stratum "x:rare"; its peers' rate in "x" is 0.5, overall 0.25
+    agg = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "b", "c"],
+            "stratum": ["x:rare", "x:common", "y", "x:common"],
+            "n": [10, 100, 100, 100],
+            "o": [5, 50, 0, 50],
+        }
+    )
+    out = stats.loo_expected(agg).set_index("unit_id")
+    # no peer in "x:rare": its rate is the peers' rate in "x" (0.5), not the overall 1/3
+    assert out.loc["a", "e"] == pytest.approx(10 * (100 + 2 * 100 / 300) / (200 + 2))
+    # single-level strata behave as before: peers' rate shrunk towards the overall rate
+    flat = agg.assign(stratum=["rare", "common", "y", "common"])
+    r0 = 100 / 300
+    assert stats.loo_expected(flat).set_index("unit_id").loc["a", "e"] == pytest.approx(10 * r0)
+
+
+def test_loo_expected_does_not_take_a_rare_event_rate_as_zero():
+    # a rare signature: 2 events in 2,000 peer trials overall, none in unit z's stratum
+    agg = pd.DataFrame(
+        {
+            "unit_id": ["z", "p", "q"],
+            "stratum": ["t1", "t1", "t2"],
+            "n": [200, 1000, 1000],
+            "o": [2, 0, 2],
+        }
+    )
+    e = stats.loo_expected(agg).set_index("unit_id").loc["z", "e"]
+    r0 = 2 / 2000
+    w = 0.5 / r0  # the prior is worth half an event at the parent's rate
+    assert e == pytest.approx(200 * (0 + w * r0) / (1000 + w))
+    assert e > 0.05  # not the near-zero a 2-trial prior would give (200 * 0.002/1002)
