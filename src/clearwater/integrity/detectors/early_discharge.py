@@ -6,16 +6,22 @@ import ibis
 
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo, clip_label
 
+HAZARD_PRIOR = 5.0  # pseudo-courses of the pooled ending hazard added to each unit's own
+
 
 class EarlyDischargeDetector(Detector):
     """Courses that end exactly at their first score below caseness, beyond peers.
 
     Trial: a finished course at caseness at its first scored day that later had a day below
     caseness (PHQ-9 < 10 and GAD-7 < 8 where measured).  Event: that first day below
-    caseness is the course's last scored day.  Stratum: position of the first day below
-    caseness (2..8+) x baseline PHQ-9 band x the treating clinician's role (staff table; PWP
-    step-2 courses are short and end at a good score far more often than high-intensity
-    ones), so early responders, severe cases and steps of care are compared with like.
+    caseness is the course's last scored day.  Stratum, coarse to fine: the unit's own
+    ending hazard at that day, estimated from its courses that never went below caseness
+    (where a stopping rule cannot act; banded < 0.05, < 0.15, < 0.3, >= 0.3) x position of
+    the first day below caseness (2..6+) x the treating clinician's role (staff table) x
+    baseline PHQ-9 band.  Short planned (step-2) courses honestly end at the days where good
+    scores first appear far more often than long ones; the hazard stratum compares them with
+    peers whose courses end as often, and hierarchical shrinkage
+    (:func:`clearwater.integrity.stats.loo_expected`) handles strata few peers share.
     """
 
     info = DetectorInfo(
@@ -29,8 +35,9 @@ class EarlyDischargeDetector(Detector):
         statistic=(
             "Among finished courses that started at caseness and reached a score below "
             "caseness, the count that ended at that first sub-caseness session; expected from "
-            "other units with the same position of first recovery, baseline severity and "
-            "treating clinician's role (step of care)."
+            "other units with the same ending hazard (from the unit's courses that never went "
+            "below caseness), position of first recovery, treating clinician's role and "
+            "baseline severity."
         ),
         null=(
             "Given when a course first went below caseness, how severe it started and the "
@@ -88,7 +95,40 @@ class EarlyDischargeDetector(Detector):
             role = per.s_role.cast("string").fill_null("unknown")
         else:
             role = ibis.literal("unknown")
-        per = per.filter((per.first_case == 1) & per.first_ok.notnull())
+        per = per.filter(per.first_case == 1)
+        # The unit's own ending hazard where a stopping rule cannot act: among its finished
+        # courses that never went below caseness, the share of those still going at scored
+        # day k that ended at k (shrunk towards all units' pooled hazard).  Short planned
+        # courses (step 2) have a high hazard at the days where good scores first appear, so
+        # ending there is compared with peers whose courses honestly end as often.
+        never = per.filter(per.first_ok.isnull())
+        lens = never.group_by([never.unit_id, never.n_days]).aggregate(d=never.count())
+        lens = lens.rename(l_unit_id="unit_id", l_days="n_days")
+        grid = (
+            per.filter(per.first_ok.notnull())
+            .select(g_unit_id="unit_id", g_k="first_ok")
+            .distinct()
+        )
+        haz = grid.inner_join(lens, (grid.g_unit_id == lens.l_unit_id) & (lens.l_days >= grid.g_k))
+        haz = haz.group_by([haz.g_unit_id, haz.g_k]).aggregate(
+            d_k=ibis.ifelse(haz.l_days == haz.g_k, haz.d, 0).sum(), r_k=haz.d.sum()
+        )
+        pool = haz.group_by(haz.g_k).aggregate(pool_h=haz.d_k.sum().cast("float64") / haz.r_k.sum())
+        pool = pool.rename(q_k="g_k")
+        haz = haz.inner_join(pool, haz.g_k == pool.q_k)
+        haz = haz.mutate(h=(haz.d_k + HAZARD_PRIOR * haz.pool_h) / (haz.r_k + HAZARD_PRIOR)).select(
+            h_unit_id="g_unit_id", h_k="g_k", h="h"
+        )
+        per = per.filter(per.first_ok.notnull())
+        per = per.left_join(haz, (per.unit_id == haz.h_unit_id) & (per.first_ok == haz.h_k))
+        hz = per.h
+        hazard = ibis.ifelse(
+            hz.isnull(),
+            "h?",
+            ibis.ifelse(
+                hz < 0.05, "h0", ibis.ifelse(hz < 0.15, "h1", ibis.ifelse(hz < 0.3, "h2", "h3"))
+            ),
+        )
         band = ibis.ifelse(
             per.first_phq.isnull(),
             "na",
@@ -96,6 +136,7 @@ class EarlyDischargeDetector(Detector):
                 per.first_phq >= 20, "sev", ibis.ifelse(per.first_phq >= 15, "mod", "mild")
             ),
         )
-        stratum = clip_label(per.first_ok, 2, 8, "k") + ":" + band + ":" + role
+        # coarse to fine: peers' rates in the finer strata are shrunk towards the coarser ones
+        stratum = hazard + ":" + clip_label(per.first_ok, 2, 6, "k") + ":" + role + ":" + band
         event = (per.first_ok == per.n_days).cast("int64")
         return per.select(unit_id=per.unit_id, stratum=stratum, event=event)
