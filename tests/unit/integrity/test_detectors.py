@@ -15,6 +15,7 @@ from clearwater.integrity.detectors.adsm_suppression import AdsmSuppressionDetec
 from clearwater.integrity.detectors.assessment_as_treatment import AssessmentAsTreatmentDetector
 from clearwater.integrity.detectors.coaching import CoachingDetector
 from clearwater.integrity.detectors.dropout_fill import DropoutFillDetector
+from clearwater.integrity.detectors.early_discharge import EarlyDischargeDetector
 from clearwater.integrity.detectors.fabrication import FabricationDetector
 from clearwater.integrity.detectors.repeat_until_good import RepeatUntilGoodDetector
 
@@ -300,3 +301,52 @@ def test_assessment_as_treatment_on_every_engine(engine):
     ctx = _ctx(engine, {"score": score, "contact": contact}, pd.DataFrame(pws))
     agg = AssessmentAsTreatmentDetector().aggregate(ctx)
     assert agg["n"].sum() == 3 and agg["o"].sum() == 1
+
+
+def test_coaching_leaves_out_finals_far_below_the_cut(engine):
+    d = [date(2023, 5, 1), date(2023, 5, 8), date(2023, 5, 15)]
+    rows, pws = [], []
+    for i, last in enumerate([9, 3, 11]):  # notch event, far below (no trial), at caseness
+        pws.append(_pw(f"A{i}", "A"))
+        rows += [
+            (f"A{i}", None, "PHQ9", s, dd, None) for dd, s in zip(d, [18, 12, last], strict=True)
+        ]
+    frames, pw = _frames_for_scores(rows, pws)
+    agg = CoachingDetector().aggregate(_ctx(engine, frames, pw))
+    assert agg[["n", "o"]].sum().tolist() == [2, 1]
+
+
+def _course(pid, phq, start=date(2023, 1, 2)):
+    """Score rows of one course: weekly PHQ-9 scores."""
+    return [(pid, None, "PHQ9", s, start + timedelta(days=7 * i), None) for i, s in enumerate(phq)]
+
+
+def test_early_discharge_events_and_hazard_strata(engine):
+    rows, pws = [], []
+    # unit A: three courses that never went below caseness, lasting 3, 3 and 5 scored days:
+    # its own ending hazard at day 3 is 2 of 3 still going, shrunk towards the pool
+    for i, phq in enumerate([[15, 14, 13], [16, 15, 12], [15, 14, 13, 12, 11]]):
+        pws.append(_pw(f"AN{i}", "A"))
+        rows += _course(f"AN{i}", phq)
+    # A's trials: first below caseness at day 3, ending there (event) and going on (no event)
+    for pid, phq in (("AE", [15, 12, 8]), ("AC", [15, 12, 8, 7, 6])):
+        pws.append(_pw(pid, "A"))
+        rows += _course(pid, phq)
+    # unit B: never-below courses all long (5 days): hazard at day 3 is 0 before shrinkage
+    for i in range(3):
+        pws.append(_pw(f"BN{i}", "B"))
+        rows += _course(f"BN{i}", [15, 14, 13, 12, 11])
+    pws.append(_pw("BE", "B"))
+    rows += _course("BE", [21, 12, 9])  # event, severe baseline
+    # not trials: started below caseness; never went below; not finished
+    pws += [_pw("X1", "B"), _pw("X2", "B", finished_course=False)]
+    rows += _course("X1", [8, 7, 6]) + _course("X2", [15, 9])
+    frames, pw = _frames_for_scores(rows, pws)
+    agg = EarlyDischargeDetector().aggregate(_ctx(engine, frames, pw))
+    got = {(r.unit_id, r.stratum): (r.n, r.o) for r in agg.itertuples()}
+    # pooled hazard at day 3: 2 ended of 6 still going -> A: (2 + 5/3)/(3 + 5) = 0.46 (h3);
+    # B: (0 + 5/3)/(3 + 5) = 0.21 (h2)
+    assert got == {
+        ("A", "h3:k3:unknown:mod"): (2, 1),
+        ("B", "h2:k3:unknown:sev"): (1, 1),
+    }

@@ -7,7 +7,7 @@ import ibis
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
 
 JUST_INSIDE_DAYS = 14  # "just inside" a standard: the last two weeks before it
-SHORT_RATIO = 0.5  # first treatment at most 60% of the course's median later session
+SHORT_RATIO = 0.75  # first treatment at most 3/4 of the course's median later session
 
 
 class AssessmentAsTreatmentDetector(Detector):
@@ -15,8 +15,8 @@ class AssessmentAsTreatmentDetector(Detector):
 
     Trial: a course with a first and a second treatment contact.  Event: the first
     treatment fell in the last two weeks before the 6-week (42-day) or 18-week (126-day)
-    standard *and* lasted at most half the course's median later treatment session (an
-    assessment-like contact).  The long first-to-second gap alone is not an event: it is
+    standard *and* lasted at most three quarters of the course's median later treatment session with the
+    same clinician (an assessment-like contact).  The long first-to-second gap alone is not an event: it is
     common in honest data (median 36 days in the synthetic service) and a clock-stopping
     contact placed shortly before the real first session leaves no gap.  Stratum (therapist
     level): the team, because waits are set by a team's waiting list, not by one clinician.
@@ -32,7 +32,7 @@ class AssessmentAsTreatmentDetector(Detector):
         ),
         statistic=(
             "Count of courses whose first treatment fell in the 14 days before the 42- or "
-            "126-day standard and lasted at most half the course's median later treatment "
+            "126-day standard and lasted at most three quarters of the course's median later treatment "
             "session; expected from peers in the same team (or all peers at team/provider "
             "level)."
         ),
@@ -56,7 +56,7 @@ class AssessmentAsTreatmentDetector(Detector):
         event_words="courses with an assessment-like first treatment just inside a waiting standard",
         trial_words="courses with two or more treatment contacts",
         expected_words="than expected from peers on the same waiting list",
-        min_effect=0.05,
+        min_effect=0.02,  # a rare signature: 2 courses in 100 is already many
         min_excess=3.0,
     )
 
@@ -70,14 +70,22 @@ class AssessmentAsTreatmentDetector(Detector):
             group_by=[treat.pathway_id], order_by=[treat.contact_date, treat.contact_id]
         )
         treat = treat.mutate(k=ibis.row_number().over(w))
-        dur = (
-            treat.group_by("pathway_id")
-            .aggregate(
-                first_dur=ibis.ifelse(treat.k == 0, treat.duration_min, ibis.null()).max(),
-                later_dur=ibis.ifelse(treat.k > 0, treat.duration_min, ibis.null()).median(),
-            )
-            .rename(t_pathway_id="pathway_id")
+        # the first treatment against the *same clinician's* later sessions of the course: a
+        # stepped-up course's short step-2 sessions are not compared with step-3 ones
+        first = treat.filter(treat.k == 0).select(
+            t_pathway_id="pathway_id", f_clin="clinician_id", first_dur="duration_min"
         )
+        later = treat.filter(treat.k > 0)
+        later = later.inner_join(first, later.pathway_id == first.t_pathway_id)
+        later = later.filter(
+            (later.clinician_id == later.f_clin)
+            | later.clinician_id.isnull()
+            | later.f_clin.isnull()
+        )
+        later = later.group_by(l_pathway_id="pathway_id").aggregate(
+            later_dur=later.duration_min.median()
+        )
+        dur = first.left_join(later, first.t_pathway_id == later.l_pathway_id)
         p = p.left_join(dur, p.pathway_id == dur.t_pathway_id)
         wait = p.wait_to_first_treatment_days
         inside = ((wait > 42 - JUST_INSIDE_DAYS) & (wait <= 42)) | (

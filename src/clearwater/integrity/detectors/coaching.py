@@ -11,8 +11,10 @@ class CoachingDetector(Detector):
     """Final PHQ-9 at 8-9 / GAD-7 at 6-7 more often than the penultimate score predicts.
 
     Trial: one tool (PHQ-9 or GAD-7) of one finished course with at least two scored days
-    whose *penultimate* score was at caseness.  Event: the final score lies in the two
-    points just below caseness.  Stratum: tool x penultimate score.  The penultimate score
+    whose *penultimate* score was at caseness and whose final score is at least the cut
+    minus two (finals far below the notch are neither events nor what coaching produces, so
+    leaving them out sharpens the comparison of the notch with the caseness band it is
+    taken from).  Event: the final score lies in the two points just below caseness.  Stratum: tool x penultimate score.  The penultimate score
     is the within-data counterfactual: coaching at the last session moves only the last
     score, so the same patients' previous score says where honest endings would fall, and
     other units with the same penultimate scores say how often honest care lands there.
@@ -29,8 +31,10 @@ class CoachingDetector(Detector):
         ),
         statistic=(
             "Count of finished-course final scores in the two points below caseness, among "
-            "tool x course pairs whose penultimate score was at caseness; expected count from "
-            "other units' rates for the same tool and penultimate score (leave-one-unit-out)."
+            "tool x course pairs whose penultimate score was at caseness and whose final score "
+            "was not far below the cut (not more than two points under it); expected count "
+            "from other units' rates for the same tool and penultimate score "
+            "(leave-one-unit-out)."
         ),
         null=(
             "Given the penultimate score, the chance that the final score lands just below "
@@ -72,7 +76,10 @@ class CoachingDetector(Detector):
         j = j.inner_join(fin, j.l_pathway_id == fin.f_pathway_id)
         phq, gad = ctx.caseness("PHQ9"), ctx.caseness("GAD7")
         cut = ibis.ifelse(j.l_tool == "PHQ9", phq, gad)
-        j = j.mutate(cut=cut).filter(ibis._.pen >= ibis._.cut)
+        # finals far below the notch are neither notch events nor what coaching produces
+        # (it moves finals from at or above caseness into the notch): leaving them out
+        # compares the notch with the caseness band it is taken from
+        j = j.mutate(cut=cut).filter((ibis._.pen >= ibis._.cut) & (ibis._.last >= ibis._.cut - 2))
         event = ((j.last >= j.cut - 2) & (j.last < j.cut)).cast("int64")
         stratum = j.l_tool + ":" + clip_label(j.pen - j.cut, 0, 10, "+")
         return j.select(unit_id=j.unit_id, stratum=stratum, event=event)

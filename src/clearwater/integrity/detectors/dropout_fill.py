@@ -51,7 +51,7 @@ class DropoutFillDetector(Detector):
         event_words="courses with scores recorded when the patient was not seen (after leaving, at missed appointments, or entered long after)",
         trial_words="courses with scores",
         expected_words="than expected from peers with the same kind of ending",
-        min_effect=0.05,
+        min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
     )
 

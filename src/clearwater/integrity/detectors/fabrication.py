@@ -59,7 +59,7 @@ class FabricationDetector(Detector):
         event_words="courses with copied answers, bulk-entered scores or flat trajectories",
         trial_words="courses with PHQ-9/GAD-7 scores",
         expected_words="than expected from peers",
-        min_effect=0.05,
+        min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
     )
 

@@ -47,7 +47,7 @@ class RepeatUntilGoodDetector(Detector):
         event_words="courses with a questionnaire repeated on the same day and the kept score lower",
         trial_words="courses with scores",
         expected_words="than expected from peers",
-        min_effect=0.05,
+        min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
     )
 
