@@ -23,11 +23,13 @@ import os
 import platform
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from clearwater.dataset.load import load_dataset
 from clearwater.integrity import run_audit
@@ -56,6 +58,25 @@ def pick_targets(clinicians: pd.DataFrame, load: pd.DataFrame, seed: int) -> dic
     return out
 
 
+def oracle_power(hit: pd.DataFrame, injected: int, alpha: float) -> float:
+    """Power of an oracle test of the same trials that knows the honest rate exactly.
+
+    Honest events ~ Binomial(trials - injected, r) with r the peers' expected rate, plus the
+    injected events; the oracle rejects when the count reaches the binomial critical value at
+    ``alpha`` (no heterogeneity, no multiplicity beyond ``alpha``).  No test of these trials
+    can do much better, so it separates a weak detector from a weak signal.
+    """
+    if hit.empty or not np.isfinite(hit["expected"].iloc[0]) or hit["n"].iloc[0] <= 0:
+        return float("nan")
+    n, e = int(hit["n"].iloc[0]), float(hit["expected"].iloc[0])
+    r = min(max(e / n, 1e-9), 1 - 1e-9)
+    ks = np.arange(n + 2)
+    sf = sps.binom.sf(ks - 1, n, r)  # P(X >= k)
+    c = int(ks[np.argmax(sf <= alpha)]) if (sf <= alpha).any() else n + 1
+    m = min(injected, n)
+    return float(sps.binom.sf(c - m - 1, n - m, r))
+
+
 def one_run(
     seed: int, intensity: float, cfg: dict[str, int]
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -78,6 +99,8 @@ def one_run(
         res = run_audit(load_dataset(d))
     f = res.findings
     fin = load.set_index("clinician_id")
+    # the BH threshold a gamed unit must pass when the nine gamed units are the discoveries
+    alpha_star = 0.05 * len(truth) / max(1, int(f["p_value"].notna().sum()))
     sens = []
     for _, t in truth.iterrows():
         hit = f[(f["pattern"] == t["pattern"]) & (f["unit_id"] == t["unit_id"])]
@@ -91,7 +114,12 @@ def one_run(
                 "finished": int(fin.loc[t["unit_id"], "finished_courses"]),
                 "assessed": int(fin.loc[t["unit_id"], "assessed"]),
                 "detected": bool(hit["flagged"].any()),
+                "trials": int(hit["n"].max()) if len(hit) else 0,
+                "observed": int(hit["observed"].max()) if len(hit) else 0,
+                "expected": float(hit["expected"].max()) if len(hit) else float("nan"),
+                "p_value": float(hit["p_value"].min()) if len(hit) else float("nan"),
                 "q_value": float(hit["q_value"].min()) if len(hit) else float("nan"),
+                "oracle_power": oracle_power(hit, int(t["injected"]), alpha_star),
             }
         )
     gamed = set(truth["unit_id"])
@@ -108,10 +136,19 @@ def one_run(
                 "profile": prof,
                 "flagged": bool(pats),
                 "patterns": ",".join(pats),
+                "min_p": float(f.loc[f["unit_id"] == u, "p_value"].min()),
             }
         )
     p_honest = f.loc[f["unit_id"].isin(set(honest["clinician_id"])), "p_value"].dropna()
     return pd.DataFrame(sens), pd.DataFrame(fp), p_honest.to_numpy()
+
+
+def _run(args: tuple[int, float, dict[str, int]]):
+    return one_run(*args)
+
+
+def caseload_band(finished: int) -> str:
+    return "40-59" if finished < 60 else ("60-99" if finished < 100 else "100+")
 
 
 def main() -> None:
@@ -122,24 +159,35 @@ def main() -> None:
     ap.add_argument("--teams", type=int, default=2)
     ap.add_argument("--per-team", type=int, default=12)
     ap.add_argument("--intensities", default="0.15,0.3,0.5")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--out", type=Path, help="write per-run details (CSV) to this directory")
     a = ap.parse_args()
     cfg = {"referrals": a.referrals, "teams": a.teams, "per_team": a.per_team}
     t0 = time.time()
+    runs = [
+        (seed, float(x), cfg)
+        for seed in range(a.first_seed, a.first_seed + a.seeds)
+        for x in a.intensities.split(",")
+    ]
     sens, fp, ps = [], [], []
-    for seed in range(a.first_seed, a.first_seed + a.seeds):
-        for x in (float(v) for v in a.intensities.split(",")):
-            s, f, p = one_run(seed, x, cfg)
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        for (seed, x, _), (s, f, p) in zip(runs, pool.map(_run, runs), strict=True):
             sens.append(s)
             fp.append(f)
             ps.append(p)
             miss = ", ".join(s.loc[~s["detected"], "pattern"]) or "-"
+            hon = f.loc[f["flagged"]]
             print(
                 f"[{time.time() - t0:6.0f}s] seed {seed} intensity {x}: "
                 f"{int(s['detected'].sum())}/{len(s)} detected (missed: {miss}); "
-                f"honest flagged: {', '.join(f.loc[f['flagged'], 'unit_id'] + ':' + f.loc[f['flagged'], 'patterns']) or 'none'}",
+                f"honest flagged: {', '.join(hon['unit_id'] + ':' + hon['patterns']) or 'none'}",
                 flush=True,
             )
     S, F, P = pd.concat(sens), pd.concat(fp), np.concatenate(ps)
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        S.to_csv(a.out / "sensitivity.csv", index=False)
+        F.to_csv(a.out / "honest.csv", index=False)
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {date.today()}; "
         f"referrals={a.referrals}, teams={a.teams}, clinicians/team={a.per_team}, "
@@ -148,6 +196,17 @@ def main() -> None:
     print("\nSensitivity (share of gamed clinicians flagged by their pattern's detector):")
     tab = S.pivot_table(index="pattern", columns="intensity", values="detected", aggfunc="mean")
     print(tab.reindex(list(PATTERNS)).round(2).to_string())
+    size = np.where(
+        S["pattern"].isin(ASSESSOR_PATTERNS), S["assessed"] // 4, S["finished"]
+    )  # assessor patterns: a quarter of assessed referrals, roughly the courses they lead to
+    S = S.assign(caseload=[caseload_band(int(v)) for v in size])
+    print("\nOracle power (a test that knows the honest rate; the ceiling for these trials):")
+    tab = S.pivot_table(index="pattern", columns="intensity", values="oracle_power", aggfunc="mean")
+    print(tab.reindex(list(PATTERNS)).round(2).to_string())
+    print("\nSensitivity at each intensity by caseload (finished courses; n gamed clinicians):")
+    by = S.groupby(["pattern", "intensity", "caseload"])["detected"].agg(["mean", "count"])
+    by = by.assign(cell=[f"{m:.2f} ({c})" for m, c in zip(by["mean"], by["count"], strict=True)])
+    print(by["cell"].unstack(["intensity"]).to_string())
     print("\nAt intensity 0.3: median finished courses / assessed referrals, eligible, injected:")
     mid = S[np.isclose(S["intensity"], 0.3)].groupby("pattern")
     print(
