@@ -8,9 +8,10 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
 1. **Expected events from peers, leave-one-out.**  For unit *k* and stratum *s* the expected
    rate is the rate among all *other* units in that stratum, shrunk a little towards the
    other units' rate in the parent stratum (strata are hierarchical labels, coarse to fine,
-   ``"r0:k4:mild"``), and so on up to their overall rate:
+   ``"h2:k4:mild"``), and so on up to their overall rate:
    ``r_ks = (O_s - o_ks + a * r_k,parent(s)) / (N_s - n_ks + a)``.  A unit therefore never
-   sets its own expectation, and a stratum no peer shares takes its nearest ancestor's rate.  By default a second pass leaves grossly
+   sets its own expectation, and a stratum no peer shares takes its nearest ancestor's
+   rate.  By default a second pass leaves grossly
    atypical units (binomial z > 3.5, at most 10% of units) out of *everyone's* peers, so one
    gaming unit in a small service cannot raise the others' expectations
    (:func:`robust_loo_expected`).
@@ -56,11 +57,11 @@ def loo_expected(
     other units in the same strata) and ``peer_rate`` (the other units' overall rate).
 
     A stratum label may be hierarchical, its parts separated by ``:`` from the coarsest to
-    the finest (``"r0:k4:mild"``).  The expected rate in a stratum is the other units' rate
+    the finest (``"h2:k4:mild"``).  The expected rate in a stratum is the other units' rate
     there, shrunk with weight ``prior_weight`` trials (or enough trials to hold
     ``PRIOR_EVENTS`` events at the parent's rate, if more) towards the other units' rate in
-    the parent stratum (``"r0:k4"``), itself shrunk towards its parent, and so on up to the other units'
-    overall rate.  A stratum that no other unit has therefore takes its nearest ancestor's
+    the parent stratum (``"h2:k4"``), itself shrunk towards its parent, and so on up to the
+    other units' overall rate.  A stratum that no other unit has therefore takes its nearest ancestor's
     rate rather than the overall one, so a unit with an unusual case mix is compared with
     the peers most like it.  Units in ``exclude`` are still given expectations but are left
     out of every unit's peers.
