@@ -192,6 +192,16 @@ def robust_tau2(
     return hi
 
 
+def _null_counts(n: int, p: float, rho: float):  # noqa: ANN202 - a frozen scipy distribution
+    """The null distribution of a unit's event count: binomial, or beta-binomial if rho > 0."""
+    p = float(np.clip(p, 1e-9, 1 - 1e-9))
+    if rho <= 1e-9:
+        return sps.binom(n, p)
+    rho = min(rho, MAX_RHO)
+    ab = 1.0 / rho - 1.0
+    return sps.betabinom(n, p * ab, (1 - p) * ab)
+
+
 def betabinom_sf(o: float, n: float, p: float, rho: float) -> float:
     """P(X >= o) for X ~ beta-binomial(n, mean p, intra-class correlation rho)."""
     n_i = int(round(n))
@@ -200,12 +210,23 @@ def betabinom_sf(o: float, n: float, p: float, rho: float) -> float:
         return float("nan")
     if o_i <= 0:
         return 1.0
-    p = float(np.clip(p, 1e-9, 1 - 1e-9))
-    if rho <= 1e-9:
-        return float(sps.binom.sf(o_i - 1, n_i, p))
-    rho = min(rho, MAX_RHO)
-    ab = 1.0 / rho - 1.0
-    return float(sps.betabinom.sf(o_i - 1, n_i, p * ab, (1 - p) * ab))
+    return float(_null_counts(n_i, p, rho).sf(o_i - 1))
+
+
+def pvalue_support(n: float, p: float, rho: float) -> np.ndarray:
+    """Every value the one-sided p-value ``P(X >= o)`` can take under the null, ascending.
+
+    The p-value of :func:`betabinom_sf` is discrete: with ``n`` trials it takes one of
+    ``n + 1`` values, ``P(X >= x)`` for ``x = n, ..., 0`` (the last is 1).  Under the null,
+    ``P(p-value <= t)`` is the largest of these values that is at most ``t``, often far
+    below ``t``; the discrete FDR procedure (:func:`discrete_bh_qvalues`) uses that.
+    """
+    n_i = int(round(n))
+    if n_i <= 0 or not np.isfinite(p):
+        return np.array([1.0])
+    x = np.arange(n_i, 0, -1)
+    sf = _null_counts(n_i, p, rho).sf(x - 1)
+    return np.append(np.maximum.accumulate(np.asarray(sf, float)), 1.0)
 
 
 def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame:
@@ -258,6 +279,74 @@ def bh_qvalues(p: Sequence[float], *, method: str = "bh") -> np.ndarray:
     elif method != "bh":
         raise ValueError(f"unknown FDR method {method!r}: use 'bh' or 'by'")
     ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    q[ok] = adj
+    return q
+
+
+CONTINUOUS_ABOVE = 5000  # tests with more trials are treated as continuous (F(t) = t)
+
+
+def discrete_bh_qvalues(
+    p: Sequence[float], supports: Sequence[np.ndarray | None]
+) -> np.ndarray:
+    """Adjusted p-values of the discrete Benjamini-Hochberg step-down procedure.
+
+    This is the [HSD] procedure of Doehler, Durand and Roquain (2018, *Electronic Journal
+    of Statistics* 12:1867-1900), which controls the false-discovery rate for independent
+    discrete tests whose null distributions ``F_i`` are known.  With
+    ``xi(t) = sum_i F_i(t) / (1 - F_i(t))`` over all ``m`` tests, the ``k``-th smallest
+    p-value is rejected, stepping down, while ``xi(p_(j)) <= alpha * j`` for every
+    ``j <= k``; the adjusted value is ``q_(k) = max_{j <= k} xi(p_(j)) / j`` (capped at 1),
+    so a test is rejected at level ``alpha`` exactly when ``q <= alpha``.
+
+    For a continuous test ``F_i(t) = t`` and ``xi(t) = m t / (1 - t)``, which is the
+    Benjamini-Hochberg bound; a discrete test whose p-value cannot fall just below ``t``
+    (few trials, a rare event) adds much less than ``t``, so small units and rare
+    signatures no longer use up the error budget of the tests that can reach significance.
+
+    ``supports[i]`` is the ascending array of values the i-th p-value can take under its
+    null (:func:`pvalue_support`); ``None`` (or more than :data:`CONTINUOUS_ABOVE` values)
+    means treat it as continuous.  NaN p-values are ignored (they stay NaN and are not
+    counted).
+    """
+    p = np.asarray(p, float)
+    if len(supports) != len(p):
+        raise ValueError("one support per p-value is needed")
+    q = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return q
+    pv = p[ok]
+    # xi(t) at every observed p-value: the discrete tests contribute through the jumps of
+    # G(F_i(t)) at their support points (G(x) = x / (1 - x)), the continuous ones G(t)
+    pts, inc = [], []
+    n_cont = 0
+    with np.errstate(divide="ignore"):
+        for i in ok:
+            sup = supports[i]
+            if sup is None or len(sup) > CONTINUOUS_ABOVE + 1:
+                n_cont += 1
+                continue
+            sup = np.unique(np.asarray(sup, float))
+            g = sup / (1.0 - sup)
+            pts.append(sup)
+            inc.append(np.diff(g, prepend=0.0))
+        t = pv * (1 + 1e-9)  # an observed p-value is a support point: allow rounding
+        xi = np.zeros(m)
+        if pts:
+            allp = np.concatenate(pts)
+            order = np.argsort(allp, kind="stable")
+            allp = allp[order]
+            cum = np.cumsum(np.concatenate(inc)[order])
+            idx = np.searchsorted(allp, t, side="right") - 1
+            xi += np.where(idx >= 0, cum[np.maximum(idx, 0)], 0.0)
+        if n_cont:
+            xi += n_cont * np.where(pv < 1, pv / (1.0 - pv), np.inf)
+    order = np.argsort(pv, kind="stable")
+    ranked = np.maximum.accumulate(xi[order] / np.arange(1, m + 1))
     adj = np.empty(m)
     adj[order] = np.minimum(ranked, 1.0)
     q[ok] = adj
