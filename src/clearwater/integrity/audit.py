@@ -14,11 +14,16 @@ from clearwater.instruments import Instruments, load_instruments
 from clearwater.integrity.base import AuditContext, Detector, DetectorResult
 from clearwater.integrity.combine import findings_frame, unit_summary
 from clearwater.integrity.detectors import DETECTORS
+from clearwater.integrity.evidence import Evidence, build_evidence
 
 
 @dataclass(frozen=True)
 class AuditResult:
-    """Everything the audit found: findings (detector x unit), per-unit summary, details."""
+    """Everything the audit found: findings (detector x unit), per-unit summary, details.
+
+    ``evidence`` holds the chart of the pattern for each flagged (detector, unit_id) whose
+    detector has an evidence builder; ``evidence_notes`` says why one could not be built.
+    """
 
     level: str
     fdr: float
@@ -27,6 +32,8 @@ class AuditResult:
     units: pd.DataFrame
     details: dict[str, DetectorResult] = field(default_factory=dict)
     detectors: tuple[Detector, ...] = ()
+    evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
+    evidence_notes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -43,8 +50,13 @@ def run_audit(
     instruments: Instruments | None = None,
     detectors: Sequence[type[Detector]] = DETECTORS,
     progress: Callable[[str], None] | None = None,
+    evidence: bool = True,
 ) -> AuditResult:
-    """Run the integrity audit.  ``pathways`` defaults to ``derive_pathways(data)``."""
+    """Run the integrity audit.  ``pathways`` defaults to ``derive_pathways(data)``.
+
+    With ``evidence`` (default) the chart of the pattern is built for flagged findings only
+    (:mod:`clearwater.integrity.evidence`), so a run that flags nothing costs nothing more.
+    """
     if not 0 < fdr < 1:
         raise ConfigError(f"--fdr must be between 0 and 1 (got {fdr})")
     if fdr_method not in ("bh", "by"):
@@ -62,6 +74,17 @@ def run_audit(
             progress(det.info.name)
         results.append((det, det.run(ctx)))
     findings = findings_frame(results, unit_type=level, fdr=fdr, method=fdr_method)
+    ev: dict[tuple[str, str], Evidence] = {}
+    notes: dict[tuple[str, str], str] = {}
+    if evidence and len(findings):
+        flagged = findings[findings["flagged"]]
+        ev, notes = build_evidence(
+            ctx,
+            [
+                (str(d), str(u))
+                for d, u in zip(flagged["detector"], flagged["unit_id"], strict=True)
+            ],
+        )
     return AuditResult(
         level=level,
         fdr=fdr,
@@ -70,4 +93,6 @@ def run_audit(
         units=unit_summary(findings),
         details={d.info.name: r for d, r in results},
         detectors=tuple(d for d, _ in results),
+        evidence=ev,
+        evidence_notes=notes,
     )

@@ -1,4 +1,5 @@
-"""Charts for the integrity section: a funnel of every unit, the flagged unit highlighted."""
+"""Charts for the integrity section: a funnel of every unit (the flagged unit highlighted) and
+the evidence charts that show each pattern itself (p-charts, observed vs expected bars)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,143 @@ def funnel_chart(res: DetectorResult, unit_id: str) -> alt.Chart:
         .encode(x="n:Q", y="limit:Q", detail="band:N")
     )
     return (lines + base).properties(width=420, height=240)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evidence charts: the pattern itself (see clearwater.integrity.evidence for the figures)
+
+
+def p_chart(
+    tab: pd.DataFrame,
+    *,
+    y_title: str,
+    x_title: str = "month of discharge",
+    special: str = "above",
+    mark_quarter_ends: bool = False,
+) -> alt.LayerChart:
+    """An SPC p-chart: monthly share (``month``, ``share``) with centre ``centre`` and
+    per-month 3-sigma limits ``lcl``/``ucl``; points beyond the ``special`` limit
+    ('above' or 'below') are highlighted as special causes."""
+    d = tab.copy()
+    flag = d["share"] > d["ucl"] if special == "above" else d["share"] < d["lcl"]
+    d["point"] = np.where(flag, "special cause", "within limits")
+    if mark_quarter_ends:
+        d["month_kind"] = np.where(d["quarter_end"], "quarter-end month", "other month")
+    else:
+        d["month_kind"] = "month"
+    shape_legend: dict = {} if mark_quarter_ends else {"legend": None}
+    x = alt.X("month:O", title=x_title, sort=sorted(d["month"].unique()))
+    base = alt.Chart(d).encode(x=x)
+    share = base.mark_line(color=PALETTE["grey"]).encode(
+        y=alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"))
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        y="share:Q",
+        color=alt.Color(
+            "point:N",
+            scale=alt.Scale(
+                domain=["special cause", "within limits"],
+                range=[PALETTE["vermillion"], PALETTE["blue"]],
+            ),
+            title=None,
+        ),
+        shape=alt.Shape("month_kind:N", title=None, **shape_legend),
+        tooltip=["month", alt.Tooltip("share:Q", format=".1%")],
+    )
+    centre = (
+        alt.Chart(pd.DataFrame({"centre": [float(d["centre"].iloc[0])]}))
+        .mark_rule(color=PALETTE["black"])
+        .encode(y="centre:Q")
+    )
+    ucl = base.mark_line(interpolate="step", strokeDash=[4, 3], color=PALETTE["orange"]).encode(
+        y="ucl:Q"
+    )
+    lcl = base.mark_line(interpolate="step", strokeDash=[4, 3], color=PALETTE["orange"]).encode(
+        y="lcl:Q"
+    )
+    return (ucl + lcl + centre + share + points).properties(width=420, height=200)
+
+
+def observed_vs_expected_bars(
+    tab: pd.DataFrame,
+    *,
+    x: str,
+    x_title: str,
+    highlight: str,
+    highlight_words: str,
+    rules: tuple[float, ...] = (),
+    y_title: str = "count",
+    edges: tuple[float, float] = (-0.5, 0.5),
+) -> alt.LayerChart:
+    """Bars of this unit's ``observed`` counts per ``x`` bin, ticks of peers' distribution
+    rescaled to the unit (``expected``); bins where ``highlight`` is true are coloured and
+    vertical ``rules`` mark standards (in ``x`` units).  Bin ``x`` spans
+    ``[x + edges[0], x + edges[1]]``."""
+    d = tab.copy()
+    d["bin"] = np.where(d[highlight], highlight_words, "other bins")
+    d["x0"] = d[x] + edges[0]
+    d["x1"] = d[x] + edges[1]
+    d["xc"] = d[x] + (edges[0] + edges[1]) / 2
+    enc_x = alt.X("x0:Q", title=x_title, scale=alt.Scale(nice=False))
+    bars = (
+        alt.Chart(d)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=enc_x,
+            x2="x1:Q",
+            y=alt.Y("observed:Q", title=y_title),
+            y2=alt.datum(0),
+            color=alt.Color(
+                "bin:N",
+                scale=alt.Scale(
+                    domain=[highlight_words, "other bins"],
+                    range=[PALETTE["vermillion"], PALETTE["sky"]],
+                ),
+                title="this unit",
+            ),
+            tooltip=[x, "observed", alt.Tooltip("expected:Q", format=".1f")],
+        )
+    )
+    expected = (
+        alt.Chart(d)
+        .mark_tick(color=PALETTE["black"], thickness=2, size=10, orient="horizontal")
+        .encode(x=alt.X("xc:Q"), y="expected:Q")
+    )
+    layers = [bars, expected]
+    if rules:
+        r = pd.DataFrame({"edge": list(rules)})
+        layers.append(
+            alt.Chart(r).mark_rule(color=PALETTE["black"], strokeDash=[6, 3]).encode(x="edge:Q")
+        )
+    return alt.layer(*layers).properties(width=420, height=220)
+
+
+def grouped_share_bars(tab: pd.DataFrame, *, y_title: str) -> alt.Chart:
+    """Grouped bars: ``group`` (this unit / other units) x ``kind`` (observed / expected)."""
+    d = tab.copy()
+    return (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "group:N",
+                title=None,
+                sort=["this unit", "other units"],
+                axis=alt.Axis(labelAngle=0),
+            ),
+            xOffset=alt.XOffset("kind:N", sort=["observed", "expected under random stopping"]),
+            y=alt.Y(
+                "share:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["observed", "expected under random stopping"],
+                    range=[PALETTE["vermillion"], PALETTE["grey"]],
+                ),
+                title=None,
+            ),
+            tooltip=["group", "kind", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(width=300, height=200)
+    )

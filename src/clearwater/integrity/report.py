@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clearwater.integrity.audit import AuditResult
 from clearwater.integrity.charts import funnel_chart
+from clearwater.integrity.evidence import Evidence
 from clearwater.report.core import Section, chart_svg, escape, table_html
 
 
@@ -15,8 +16,35 @@ def _strength(q: float, z: float) -> str:
     return f"moderate (q = {q:.2g}, z = {z:.1f})"
 
 
+def _evidence_html(ev: Evidence) -> str:
+    """The evidence chart, its words and (folded) the figures behind it."""
+    chart = chart_svg(ev.chart, title=ev.title, how_to_read=ev.how_to_read)
+    table = table_html(ev.table, caption=ev.title, formats=_formats(ev.table))
+    return (
+        f'<div class="evidence">{chart}<p>{escape(ev.words)}</p>'
+        f"<details><summary>Figures behind the chart</summary>{table}</details></div>"
+    )
+
+
+def _formats(df) -> dict[str, str]:  # noqa: ANN001 - pandas DataFrame
+    return {c: ".3g" for c in df.columns if df[c].dtype.kind == "f"}
+
+
+def _evidence_block(result: AuditResult, key: tuple[str, str]) -> str:
+    ev = result.evidence.get(key)
+    if ev is not None:
+        try:
+            return _evidence_html(ev)
+        except Exception as exc:  # noqa: BLE001 - a chart failure must not lose the finding
+            note = f"The evidence chart could not be drawn ({type(exc).__name__}: {exc})."
+            return f'<p class="note">{escape(note)} {escape(ev.words)}</p>'
+    note = result.evidence_notes.get(key)
+    return f'<p class="note">{escape(note)}</p>' if note else ""
+
+
 def report_sections(result: AuditResult) -> list[Section]:
-    """One section: method, then each flagged unit with words, chart, strength, explanations."""
+    """One section: method, then each flagged unit with words, funnel, the chart of the
+    pattern itself (when the audit built its evidence), strength and explanations."""
     f = result.findings
     flagged = f[f["flagged"]].sort_values("q_value")
     by_name = {d.info.name: d for d in result.detectors}
@@ -48,7 +76,8 @@ def report_sections(result: AuditResult) -> list[Section]:
         parts.append(
             f"<h3>{escape(r['unit_type'].title())} {escape(r['unit_id'])}: {escape(det.info.title)}</h3>"
             f"<p>{escape(r['effect_description'])} This is {escape(_strength(r['q_value'], r['z']))}.</p>"
-            f"{chart}<p>Innocent explanations to rule out first:</p><ul>{explain}</ul>"
+            f"{chart}{_evidence_block(result, (str(r['detector']), str(r['unit_id'])))}"
+            f"<p>Innocent explanations to rule out first:</p><ul>{explain}</ul>"
         )
     parts.append(
         table_html(
