@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clearwater.integrity.audit import AuditResult
 from clearwater.integrity.charts import funnel_chart
+from clearwater.integrity.combine import FDR_METHODS
 from clearwater.integrity.evidence import Evidence
 from clearwater.report.core import Section, chart_svg, escape, table_html
 
@@ -55,7 +56,7 @@ def report_sections(result: AuditResult) -> list[Section]:
         "not evidence of wrongdoing. "
         f"False alarms are controlled at a false-discovery rate of {result.fdr:g} across all "
         f"{int(f['p_value'].notna().sum())} unit x check tests "
-        f"({'Benjamini-Hochberg' if result.fdr_method == 'bh' else 'Benjamini-Yekutieli'}), and "
+        f"({FDR_METHODS.get(result.fdr_method, result.fdr_method)}), and "
         "small effects are never flagged however significant.</p>"
     ]
     if flagged.empty:
