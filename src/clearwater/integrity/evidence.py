@@ -123,6 +123,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%" if np.isfinite(x) else "n/a"
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.2f}" if np.isfinite(x) else "n/a"
+
+
 # ----------------------------------------------------------------------------------------------
 # holding lists: SPC on the monthly ending mix
 
@@ -169,7 +173,8 @@ def holding_list_evidence(ctx: AuditContext, unit: str) -> Evidence:
             "Each point is one month of this unit's discharges; the solid line is the share "
             "across all units and the dashed steps are 3-sigma limits for that month's number "
             "of discharges. Red points above the upper limit are special causes: more "
-            "untreated endings than chance allows. Squares mark quarter-end months."
+            "untreated endings than chance allows. Squares mark quarter-end months; months "
+            "without discharges are left out."
         ),
         words=words,
     )
@@ -375,6 +380,9 @@ def early_discharge_evidence(ctx: AuditContext, unit: str) -> Evidence:
     tab["expected_share"] = tab["expected_random_stopping"] / tab["courses"].where(
         tab["courses"] > 0
     )
+    tab["observed_to_expected"] = tab["last_is_minimum"] / tab["expected_random_stopping"].where(
+        tab["expected_random_stopping"] > 0
+    )
     long = pd.concat(
         [
             tab[["group"]].assign(kind="observed", share=tab["observed_share"]),
@@ -388,8 +396,9 @@ def early_discharge_evidence(ctx: AuditContext, unit: str) -> Evidence:
         f"The final PHQ-9 was the lowest of the course in {int(me['last_is_minimum'])} of "
         f"{_unit_words(ctx)} {int(me['courses'])} finished courses with three or more scored "
         f"PHQ-9 days ({_pct(me['observed_share'])}), against {_pct(me['expected_share'])} "
-        f"expected had the same courses stopped at a random scored day; at other units "
-        f"{_pct(ot['observed_share'])} against {_pct(ot['expected_share'])}."
+        f"expected had the same courses stopped at a random scored day (ratio "
+        f"{_ratio(me['observed_to_expected'])}); at other units {_pct(ot['observed_share'])} "
+        f"against {_pct(ot['expected_share'])} (ratio {_ratio(ot['observed_to_expected'])})."
     )
     return Evidence(
         title="Last PHQ-9 score is the course minimum, against random stopping",
@@ -398,9 +407,10 @@ def early_discharge_evidence(ctx: AuditContext, unit: str) -> Evidence:
         how_to_read=(
             "For each group, the red bar is the share of finished courses whose final PHQ-9 "
             "was the lowest of the course; the grey bar is the share expected if each course "
-            "had stopped at a random scored day (from its own scores). Improving courses end "
-            "at a low point fairly often; a red bar far above its grey bar, and above other "
-            "units', suggests stopping at the first good score."
+            "had stopped at a random scored day (from its own scores). Courses that improve "
+            "early and then level off end at their lowest point less often than a random stop "
+            "would, so compare this unit's red-to-grey ratio with other units': stopping at "
+            "the first good score raises it."
         ),
         words=words,
     )

@@ -136,10 +136,12 @@ def test_early_discharge_last_is_minimum_on_every_engine(engine):
             "expected_random_stopping": [1 + 0.5 + 2 / 3, 1 / 3],
             "observed_share": [2 / 3, 0.0],
             "expected_share": [(1 + 0.5 + 2 / 3) / 3, 1 / 6],
+            "observed_to_expected": [2 / (1 + 0.5 + 2 / 3), 0.0],
         },
     )
     assert "in 2 of this therapist's 3 finished courses" in ev.words
-    assert "(67%), against 72% expected" in ev.words and "0% against 17%" in ev.words
+    assert "(67%), against 72% expected" in ev.words and "(ratio 0.92)" in ev.words
+    assert "0% against 17% (ratio 0.00)" in ev.words
     _renders(ev)
 
 
