@@ -5,8 +5,8 @@ For each seed and intensity: synthesise an honest service with hard honest units
 about 40 or more finished courses (a smaller service: few teams, fewer clinicians), inject
 each of the nine patterns on its own standard clinician (chosen at random among those with
 at least 40 finished courses, or 40 assessed referrals for the assessor-attributed
-patterns) at that intensity, run the audit at therapist level (BH at FDR 0.05 across
-units x detectors), and count
+patterns) at that intensity, run the audit at therapist level (FDR 0.05 across units x
+detectors, discrete Benjamini-Hochberg step-down), and count
 
 - sensitivity: gamed clinicians flagged by their own pattern's detector;
 - false-positive rate: honest clinicians (standard and hard units) flagged by any detector.
@@ -33,6 +33,7 @@ from scipy import stats as sps
 
 from clearwater.dataset.load import load_dataset
 from clearwater.integrity import run_audit
+from clearwater.integrity.stats import discrete_bh_critical, pvalue_support
 from clearwater.synth.gaming import PATTERNS, Injection, apply_injections, caseload_summary
 from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
@@ -96,11 +97,18 @@ def one_run(
     tables, truth = apply_injections(r.tables, cl, inj, seed=seed)
     with tempfile.TemporaryDirectory() as d:
         write_tables(tables, Path(d))
-        res = run_audit(load_dataset(d))
+        res = run_audit(load_dataset(d), evidence=False)
     f = res.findings
     fin = load.set_index("clinician_id")
-    # the BH threshold a gamed unit must pass when the nine gamed units are the discoveries
-    alpha_star = 0.05 * len(truth) / max(1, int(f["p_value"].notna().sum()))
+    # the threshold a gamed unit must pass when the nine gamed units are the discoveries
+    # (discrete BH step-down: the critical value for the ninth discovery of this run)
+    supports = [
+        pvalue_support(u.n, u.e / u.n, u.rho)
+        for det in res.details.values()
+        for u in det.units.itertuples()
+        if np.isfinite(u.p_value)
+    ]
+    alpha_star = discrete_bh_critical(supports, len(truth), 0.05)
     sens = []
     for _, t in truth.iterrows():
         hit = f[(f["pattern"] == t["pattern"]) & (f["unit_id"] == t["unit_id"])]

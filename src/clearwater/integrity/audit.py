@@ -12,7 +12,7 @@ from clearwater.dataset.model import CleanData
 from clearwater.errors import ConfigError
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.integrity.base import AuditContext, Detector, DetectorResult
-from clearwater.integrity.combine import findings_frame, unit_summary
+from clearwater.integrity.combine import FDR_METHODS, findings_frame, unit_summary
 from clearwater.integrity.detectors import DETECTORS
 from clearwater.integrity.evidence import Evidence, build_evidence
 
@@ -46,7 +46,7 @@ def run_audit(
     *,
     level: str = "therapist",
     fdr: float = 0.05,
-    fdr_method: str = "bh",
+    fdr_method: str = "dbh",
     instruments: Instruments | None = None,
     detectors: Sequence[type[Detector]] = DETECTORS,
     progress: Callable[[str], None] | None = None,
@@ -59,8 +59,10 @@ def run_audit(
     """
     if not 0 < fdr < 1:
         raise ConfigError(f"--fdr must be between 0 and 1 (got {fdr})")
-    if fdr_method not in ("bh", "by"):
-        raise ConfigError(f"FDR method must be 'bh' or 'by' (got {fdr_method!r})")
+    if fdr_method not in FDR_METHODS:
+        raise ConfigError(
+            f"FDR method must be one of {', '.join(FDR_METHODS)} (got {fdr_method!r})"
+        )
     instruments = instruments or load_instruments()
     if pathways is None:
         from clearwater.engine.pathways import derive_pathways

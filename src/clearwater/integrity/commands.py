@@ -20,7 +20,13 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--level", help="therapist, team or provider.")
         ] = "therapist",
         fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate.")] = 0.05,
-        fdr_method: Annotated[str, typer.Option("--fdr-method", help="bh or by.")] = "bh",
+        fdr_method: Annotated[
+            str,
+            typer.Option(
+                "--fdr-method",
+                help="dbh (discrete Benjamini-Hochberg, default), bh or by (any dependence).",
+            ),
+        ] = "dbh",
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
     ) -> None:

@@ -288,9 +288,7 @@ def bh_qvalues(p: Sequence[float], *, method: str = "bh") -> np.ndarray:
 CONTINUOUS_ABOVE = 5000  # tests with more trials are treated as continuous (F(t) = t)
 
 
-def discrete_bh_qvalues(
-    p: Sequence[float], supports: Sequence[np.ndarray | None]
-) -> np.ndarray:
+def discrete_bh_qvalues(p: Sequence[float], supports: Sequence[np.ndarray | None]) -> np.ndarray:
     """Adjusted p-values of the discrete Benjamini-Hochberg step-down procedure.
 
     This is the [HSD] procedure of Doehler, Durand and Roquain (2018, *Electronic Journal
@@ -320,34 +318,54 @@ def discrete_bh_qvalues(
     if m == 0:
         return q
     pv = p[ok]
-    # xi(t) at every observed p-value: the discrete tests contribute through the jumps of
-    # G(F_i(t)) at their support points (G(x) = x / (1 - x)), the continuous ones G(t)
-    pts, inc = [], []
-    n_cont = 0
-    with np.errstate(divide="ignore"):
-        for i in ok:
-            sup = supports[i]
-            if sup is None or len(sup) > CONTINUOUS_ABOVE + 1:
-                n_cont += 1
-                continue
-            sup = np.unique(np.asarray(sup, float))
-            g = sup / (1.0 - sup)
-            pts.append(sup)
-            inc.append(np.diff(g, prepend=0.0))
-        t = pv * (1 + 1e-9)  # an observed p-value is a support point: allow rounding
-        xi = np.zeros(m)
-        if pts:
-            allp = np.concatenate(pts)
-            order = np.argsort(allp, kind="stable")
-            allp = allp[order]
-            cum = np.cumsum(np.concatenate(inc)[order])
-            idx = np.searchsorted(allp, t, side="right") - 1
-            xi += np.where(idx >= 0, cum[np.maximum(idx, 0)], 0.0)
-        if n_cont:
-            xi += n_cont * np.where(pv < 1, pv / (1.0 - pv), np.inf)
+    xi = _xi(pv, [supports[i] for i in ok])
     order = np.argsort(pv, kind="stable")
     ranked = np.maximum.accumulate(xi[order] / np.arange(1, m + 1))
     adj = np.empty(m)
     adj[order] = np.minimum(ranked, 1.0)
     q[ok] = adj
     return q
+
+
+def _xi(t: np.ndarray, supports: Sequence[np.ndarray | None]) -> np.ndarray:
+    """``xi(t) = sum_i F_i(t) / (1 - F_i(t))`` at each value of ``t`` (see above)."""
+    t = np.asarray(t, float)
+    pts, inc = [], []
+    n_cont = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for sup in supports:
+            if sup is None or len(sup) > CONTINUOUS_ABOVE + 1:
+                n_cont += 1
+                continue
+            sup = np.unique(np.asarray(sup, float))
+            g = sup / (1.0 - sup)  # G(F) jumps at each support point
+            pts.append(sup)
+            inc.append(np.diff(g, prepend=0.0))
+        xi = np.zeros(len(t))
+        if pts:
+            allp = np.concatenate(pts)
+            order = np.argsort(allp, kind="stable")
+            allp = allp[order]
+            cum = np.cumsum(np.concatenate(inc)[order])
+            # an observed p-value is a support point: allow for rounding
+            idx = np.searchsorted(allp, t * (1 + 1e-9), side="right") - 1
+            xi += np.where(idx >= 0, cum[np.maximum(idx, 0)], 0.0)
+        if n_cont:
+            xi += n_cont * np.where(t < 1, t / (1.0 - t), np.inf)
+    return xi
+
+
+def discrete_bh_critical(supports: Sequence[np.ndarray | None], k: int, alpha: float) -> float:
+    """The step-down critical value for the ``k``-th smallest p-value at level ``alpha``.
+
+    The largest attainable p-value ``t`` with ``xi(t) <= alpha * k``: how small a p-value
+    must be to be the ``k``-th discovery (``alpha * k / m`` under Benjamini-Hochberg).
+    """
+    cand = [np.asarray(s, float) for s in supports if s is not None]
+    grid = np.unique(np.concatenate(cand)) if cand else np.array([])
+    if any(s is None or len(s) > CONTINUOUS_ABOVE + 1 for s in supports):
+        grid = np.unique(np.concatenate([grid, np.geomspace(1e-12, 1, 2000)]))
+    if len(grid) == 0:
+        return float("nan")
+    ok = grid[_xi(grid, supports) <= alpha * k]
+    return float(ok.max()) if len(ok) else 0.0

@@ -222,3 +222,14 @@ def test_discrete_bh_controls_fdr_on_independent_binomial_tests():
     # FDR at most alpha (Monte Carlo error ~0.01), and more powerful than BH on these tests
     assert np.mean(fdp) <= alpha + 0.02
     assert np.mean(power) > np.mean(power_bh) + 0.02
+
+
+def test_discrete_bh_critical_values():
+    sup = [stats.pvalue_support(2, 0.5, 0.0), stats.pvalue_support(1, 0.5, 0.0)]
+    # xi(0.25) = 1/3, xi(0.5) = 4/3, xi(0.75) = 3 + 1 = 4
+    assert stats.discrete_bh_critical(sup, 1, 0.5) == 0.25
+    assert stats.discrete_bh_critical(sup, 3, 0.5) == 0.5
+    assert stats.discrete_bh_critical(sup, 1, 0.1) == 0.0
+    # ten continuous tests: 10 t / (1 - t) <= 0.05, so t <= 0.05 / 10.05
+    t = stats.discrete_bh_critical([None] * 10, 1, 0.05)
+    assert t <= 0.05 / 10.05 and t == pytest.approx(0.05 / 10.05, rel=0.02)
