@@ -210,6 +210,10 @@ def test_fabrication_and_adsm_on_every_engine(engine):
     pws.append(_pw("A1", "A"))
     add("A1", "PHQ9", [12, 12, 12], items="0,1,2,3,3,3,0,0,0")
     add("A1", "GAD7", [9, 7, 5])
+    # A4: flat at the floor of both scales (a well person) -> no event
+    pws.append(_pw("A4", "A"))
+    add("A4", "PHQ9", [2, 2, 2], items=_items(2, 9))
+    add("A4", "GAD7", [1, 1, 1], items=_items(1, 7))
     # A2 and A3 share every PHQ-9 answer set (three each, totals >= 8) -> both copied (a)
     for pid in ("A2", "A3"):
         pws.append(_pw(pid, "A"))
@@ -249,7 +253,7 @@ def test_fabrication_and_adsm_on_every_engine(engine):
     )
     ctx = _ctx(engine, {"score": score, "contact": contact}, pw)
     fab = FabricationDetector().aggregate(ctx).groupby("unit_id")[["n", "o"]].sum()
-    assert fab.loc["A"].tolist() == [4, 3]
+    assert fab.loc["A"].tolist() == [5, 3]
     assert fab.loc["B"].tolist() == [6, 5]
     ad = AdsmSuppressionDetector().aggregate(ctx)
     assert ad["n"].sum() == 3 and ad["o"].sum() == 2

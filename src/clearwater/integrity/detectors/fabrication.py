@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import ibis
 
-from clearwater.integrity.base import CORE_TOOLS, AuditContext, Detector, DetectorInfo
+from clearwater.integrity.base import (
+    CORE_TOOLS,
+    AuditContext,
+    Detector,
+    DetectorInfo,
+    clip_label,
+)
 
 MIN_TOTAL_FOR_COPY = 8  # low totals (mostly zeros) coincide honestly
 COPY_MIN_ROWS = 3  # a course counts as copied only if >= 3 answer sets, all of them shared
 BULK_PATHWAYS = 5  # distinct courses entered by one person in one 15-minute window
 FLAT_MIN_DAYS = 3
+FLAT_MIN_SCORE = 5  # flat at 0-4 is the floor of the scale: well people honestly repeat it
 
 
 class FabricationDetector(Detector):
@@ -21,9 +28,11 @@ class FabricationDetector(Detector):
     common in honest data at popular moderate totals; a course made wholly of shared answer
     sets is not); (b) a score entered in a bulk burst (the same person entering scores for 5
     or more courses within one 15-minute window, not self-entered); (c) a flat trajectory:
-    every core measure with 3 or more scored days has exactly the same total on all of them
-    (within-person SD zero).  (a) and (b) need CW_ItemScores / CW_RecordedAt /
-    CW_RecordedBy; without them only (c) applies.
+    every core measure with 3 or more scored days has exactly the same total, of 5 or more,
+    on all of them (within-person SD zero away from the floor of the scale; a well person
+    honestly answers 'not at all' to everything week after week).  (a) and (b) need
+    CW_ItemScores / CW_RecordedAt / CW_RecordedBy; without them only (c) applies.  Stratum,
+    coarse to fine: baseline PHQ-9 band x number of scored days.
     """
 
     info = DetectorInfo(
@@ -37,8 +46,9 @@ class FabricationDetector(Detector):
         statistic=(
             "Count of courses whose answer sets (>= 3, total >= 8) are all shared with other "
             "patients of the unit, with a score entered in a bulk burst (>= 5 courses in 15 "
-            "minutes by one person), or with the same total on every one of >= 3 scored days "
-            "for every core measure; expected from peers."
+            "minutes by one person), or with the same total (>= 5) on every one of >= 3 scored "
+            "days for every core measure; expected from peers with the same baseline PHQ-9 "
+            "band and number of scored days."
         ),
         null=(
             "These signatures occur as often as among peers (chance coincidences, batch "
@@ -125,7 +135,10 @@ class FabricationDetector(Detector):
         long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
         flat = (
             long.group_by("pathway_id")
-            .aggregate(tools=long.tool.count(), flat_tools=(long.lo == long.hi).cast("int64").sum())
+            .aggregate(
+                tools=long.tool.count(),
+                flat_tools=((long.lo == long.hi) & (long.lo >= FLAT_MIN_SCORE)).cast("int64").sum(),
+            )
             .filter(ibis._.flat_tools == ibis._.tools)
             .select(f_pathway_id="pathway_id")
             .mutate(flat=ibis.literal(1))
@@ -136,4 +149,21 @@ class FabricationDetector(Detector):
         event = (t.copied.fill_null(0) + t.bulk.fill_null(0) + t.flat.fill_null(0) > 0).cast(
             "int64"
         )
-        return t.select(unit_id=t.unit_id, stratum=ibis.literal("all"), event=event)
+        # Stratum, coarse to fine: baseline PHQ-9 band x scored days (1..5+).  Mild, short
+        # courses honestly share low-score answer sets and stay flat more often, so they are
+        # compared with peers' mild, short courses (a step-2 caseload is not a fabrication).
+        first = seq.filter((seq.tool == "PHQ9") & (seq.k == 1))
+        sev = first.select(x_pathway_id="pathway_id", x_phq="score")
+        days = seq.group_by(d_pathway_id="pathway_id").aggregate(d_days=seq.k.max())
+        t = t.mutate(event=event)
+        t = t.left_join(sev, t.pathway_id == sev.x_pathway_id)
+        t = t.left_join(days, t.pathway_id == days.d_pathway_id)
+        band = ibis.cases(
+            (t.x_phq.isnull(), "p?"),
+            (t.x_phq < 10, "p0"),
+            (t.x_phq < 15, "p1"),
+            (t.x_phq < 20, "p2"),
+            else_="p3",
+        )
+        stratum = band + ":" + clip_label(t.d_days.fill_null(0), 0, 5, "d")
+        return t.select(unit_id=t.unit_id, stratum=stratum, event=t.event)
