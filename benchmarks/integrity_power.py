@@ -33,7 +33,7 @@ from scipy import stats as sps
 
 from clearwater.dataset.load import load_dataset
 from clearwater.integrity import run_audit
-from clearwater.integrity.stats import discrete_bh_critical, pvalue_support
+from clearwater.integrity.stats import discrete_bh_critical, null_support
 from clearwater.synth.gaming import PATTERNS, Injection, apply_injections, caseload_summary
 from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
@@ -103,7 +103,7 @@ def one_run(
     # the threshold a gamed unit must pass when the nine gamed units are the discoveries
     # (discrete BH step-down: the critical value for the ninth discovery of this run)
     supports = [
-        pvalue_support(u.n, u.e / u.n, u.rho)
+        null_support(u.n, u.e, u.rho)
         for det in res.details.values()
         for u in det.units.itertuples()
         if np.isfinite(u.p_value)

@@ -79,7 +79,7 @@ def findings_frame(
     f = pd.DataFrame(rows)
     if method == "dbh":
         supports = [
-            stats.pvalue_support(n, e / n, rho) if n > 0 and np.isfinite(e) else None
+            stats.null_support(n, e, rho)
             for n, e, rho in zip(f["n"], f["expected"], f["_rho"], strict=True)
         ]
         f["q_value"] = stats.discrete_bh_qvalues(f["p_value"].to_numpy(), supports)

@@ -288,6 +288,20 @@ def bh_qvalues(p: Sequence[float], *, method: str = "bh") -> np.ndarray:
 CONTINUOUS_ABOVE = 5000  # tests with more trials are treated as continuous (F(t) = t)
 
 
+def null_support(n: float, e: float, rho: float) -> np.ndarray | None:
+    """The support of a unit's p-value for :func:`discrete_bh_qvalues`, from its ``n``
+    trials, expected events ``e`` and ``rho``; ``None`` (continuous) when the unit has no
+    trials or more than :data:`CONTINUOUS_ABOVE` (its p-value is then nearly continuous,
+    and not building its support saves the work)."""
+    if not (n > 0 and np.isfinite(e)) or n > CONTINUOUS_ABOVE:
+        return None
+    return pvalue_support(n, e / n, rho)
+
+
+def _continuous(sup: np.ndarray | None) -> bool:
+    return sup is None or len(sup) > CONTINUOUS_ABOVE + 1
+
+
 def discrete_bh_qvalues(p: Sequence[float], supports: Sequence[np.ndarray | None]) -> np.ndarray:
     """Adjusted p-values of the discrete Benjamini-Hochberg step-down procedure.
 
@@ -334,7 +348,7 @@ def _xi(t: np.ndarray, supports: Sequence[np.ndarray | None]) -> np.ndarray:
     n_cont = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         for sup in supports:
-            if sup is None or len(sup) > CONTINUOUS_ABOVE + 1:
+            if _continuous(sup):
                 n_cont += 1
                 continue
             sup = np.unique(np.asarray(sup, float))
@@ -361,9 +375,9 @@ def discrete_bh_critical(supports: Sequence[np.ndarray | None], k: int, alpha: f
     The largest attainable p-value ``t`` with ``xi(t) <= alpha * k``: how small a p-value
     must be to be the ``k``-th discovery (``alpha * k / m`` under Benjamini-Hochberg).
     """
-    cand = [np.asarray(s, float) for s in supports if s is not None]
+    cand = [np.asarray(s, float) for s in supports if not _continuous(s)]
     grid = np.unique(np.concatenate(cand)) if cand else np.array([])
-    if any(s is None or len(s) > CONTINUOUS_ABOVE + 1 for s in supports):
+    if any(_continuous(s) for s in supports):
         grid = np.unique(np.concatenate([grid, np.geomspace(1e-12, 1, 2000)]))
     if len(grid) == 0:
         return float("nan")
