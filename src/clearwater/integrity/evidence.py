@@ -27,6 +27,7 @@ import pandas as pd
 
 from clearwater.integrity.base import AuditContext
 from clearwater.integrity.charts import grouped_share_bars, observed_vs_expected_bars, p_chart
+from clearwater.integrity.detectors.adsm_suppression import with_adsm_score
 
 SIGMA = 3.0  # control limits of the p-charts: centre +/- 3 binomial standard errors
 QUARTER_END_MONTHS = (3, 6, 9, 12)
@@ -194,14 +195,8 @@ def adsm_suppression_evidence(ctx: AuditContext, unit: str) -> Evidence:
     """Two p-charts by month of discharge over ended treated anxiety-family courses: the share
     of ADSM-descriptor courses with any score on their ADSM, and the share of anxiety-family
     courses that carry an ADSM descriptor.  Centres: all units' shares."""
-    p = ctx.pw.filter(
-        (ctx.pw.treatment_contacts.fill_null(0) >= 1)
-        & ctx.pw.discharge_date.notnull()
-        & (ctx.pw.problem_descriptor.isin(anxiety_family(ctx)) | ctx.pw.adsm.notnull())
-    )
-    s = ctx.scores.filter(ctx.scores.score.notnull())
-    got = s.select(a_pathway_id="pathway_id", a_tool="tool").distinct().mutate(has=1)
-    p = p.left_join(got, (p.pathway_id == got.a_pathway_id) & (p.adsm == got.a_tool))
+    family = ctx.pw.problem_descriptor.isin(anxiety_family(ctx)) | ctx.pw.adsm.notnull()
+    p = with_adsm_score(ctx, ctx.pw.filter(family))
     has_adsm = p.adsm.notnull()
     t = p.mutate(
         grp=_group(p, unit),

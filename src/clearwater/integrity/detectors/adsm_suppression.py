@@ -7,6 +7,17 @@ import ibis
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
 
 
+def with_adsm_score(ctx: AuditContext, pathways: ibis.Table) -> ibis.Table:
+    """The ended treated courses among ``pathways``, with ``has`` = 1 where the course has
+    any score on its descriptor's ADSM (null otherwise).  Shared with the report evidence."""
+    p = pathways.filter(
+        (pathways.treatment_contacts.fill_null(0) >= 1) & pathways.discharge_date.notnull()
+    )
+    s = ctx.scores.filter(ctx.scores.score.notnull())
+    got = s.select(a_pathway_id="pathway_id", a_tool="tool").distinct().mutate(has=ibis.literal(1))
+    return p.left_join(got, (p.pathway_id == got.a_pathway_id) & (p.adsm == got.a_tool))
+
+
 class AdsmSuppressionDetector(Detector):
     """Ended treated courses with an ADSM descriptor but no ADSM score at all, beyond peers.
 
@@ -46,17 +57,6 @@ class AdsmSuppressionDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext):  # noqa: ANN201 - ibis.Table
-        p = ctx.pw.filter(
-            (ctx.pw.treatment_contacts.fill_null(0) >= 1)
-            & ctx.pw.discharge_date.notnull()
-            & ctx.pw.adsm.notnull()
-        )
-        s = ctx.scores.filter(ctx.scores.score.notnull())
-        got = (
-            s.select(a_pathway_id="pathway_id", a_tool="tool")
-            .distinct()
-            .mutate(has=ibis.literal(1))
-        )
-        p = p.left_join(got, (p.pathway_id == got.a_pathway_id) & (p.adsm == got.a_tool))
-        event = (got.has.isnull()).cast("int64")
+        p = with_adsm_score(ctx, ctx.pw.filter(ctx.pw.adsm.notnull()))
+        event = (p.has.isnull()).cast("int64")
         return p.select(unit_id=p.unit_id, stratum=p.problem_descriptor.cast("string"), event=event)
