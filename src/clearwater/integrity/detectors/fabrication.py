@@ -127,10 +127,13 @@ class FabricationDetector(Detector):
             .mutate(bulk=ibis.literal(1))
         )
         # (c) flat trajectories: every core measure with >= FLAT_MIN_DAYS scored days has
-        # exactly the same total on all of them (within-person SD zero)
+        # exactly the same total, of at least FLAT_MIN_SCORE, on all of them
         seq = ctx.sequences(CORE_TOOLS)
         per_tool = seq.group_by(["pathway_id", "tool"]).aggregate(
-            nd=seq.k.max(), lo=seq.score.min(), hi=seq.score.max()
+            nd=seq.k.max(),
+            lo=seq.score.min(),
+            hi=seq.score.max(),
+            first=ibis.ifelse(seq.k == 1, seq.score, ibis.null()).max(),
         )
         long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
         flat = (
@@ -152,12 +155,12 @@ class FabricationDetector(Detector):
         # Stratum, coarse to fine: baseline PHQ-9 band x scored days (1..5+).  Mild, short
         # courses honestly share low-score answer sets and stay flat more often, so they are
         # compared with peers' mild, short courses (a step-2 caseload is not a fabrication).
-        first = seq.filter((seq.tool == "PHQ9") & (seq.k == 1))
-        sev = first.select(x_pathway_id="pathway_id", x_phq="score")
-        days = seq.group_by(d_pathway_id="pathway_id").aggregate(d_days=seq.k.max())
+        course = per_tool.group_by(x_pathway_id="pathway_id").aggregate(
+            x_phq=ibis.ifelse(per_tool.tool == "PHQ9", per_tool.first, ibis.null()).max(),
+            d_days=per_tool.nd.max(),
+        )
         t = t.mutate(event=event)
-        t = t.left_join(sev, t.pathway_id == sev.x_pathway_id)
-        t = t.left_join(days, t.pathway_id == days.d_pathway_id)
+        t = t.left_join(course, t.pathway_id == course.x_pathway_id)
         band = ibis.cases(
             (t.x_phq.isnull(), "p?"),
             (t.x_phq < 10, "p0"),
