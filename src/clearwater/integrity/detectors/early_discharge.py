@@ -102,13 +102,10 @@ class EarlyDischargeDetector(Detector):
         # courses (step 2) have a high hazard at the days where good scores first appear, so
         # ending there is compared with peers whose courses honestly end as often.
         never = per.filter(per.first_ok.isnull())
+        better = per.filter(per.first_ok.notnull())  # the trials
         lens = never.group_by([never.unit_id, never.n_days]).aggregate(d=never.count())
         lens = lens.rename(l_unit_id="unit_id", l_days="n_days")
-        grid = (
-            per.filter(per.first_ok.notnull())
-            .select(g_unit_id="unit_id", g_k="first_ok")
-            .distinct()
-        )
+        grid = better.select(g_unit_id="unit_id", g_k="first_ok").distinct()
         haz = grid.inner_join(lens, (grid.g_unit_id == lens.l_unit_id) & (lens.l_days >= grid.g_k))
         haz = haz.group_by([haz.g_unit_id, haz.g_k]).aggregate(
             d_k=ibis.ifelse(haz.l_days == haz.g_k, haz.d, 0).sum(), r_k=haz.d.sum()
@@ -119,23 +116,17 @@ class EarlyDischargeDetector(Detector):
         haz = haz.mutate(h=(haz.d_k + HAZARD_PRIOR * haz.pool_h) / (haz.r_k + HAZARD_PRIOR)).select(
             h_unit_id="g_unit_id", h_k="g_k", h="h"
         )
-        per = per.filter(per.first_ok.notnull())
-        per = per.left_join(haz, (per.unit_id == haz.h_unit_id) & (per.first_ok == haz.h_k))
+        per = better.left_join(haz, (per.unit_id == haz.h_unit_id) & (per.first_ok == haz.h_k))
         hz = per.h
-        hazard = ibis.ifelse(
-            hz.isnull(),
-            "h?",
-            ibis.ifelse(
-                hz < 0.05, "h0", ibis.ifelse(hz < 0.15, "h1", ibis.ifelse(hz < 0.3, "h2", "h3"))
-            ),
+        hazard = ibis.cases(
+            (hz.isnull(), "h?"),
+            (hz < 0.05, "h0"),
+            (hz < 0.15, "h1"),
+            (hz < 0.3, "h2"),
+            else_="h3",
         )
-        band = ibis.ifelse(
-            per.first_phq.isnull(),
-            "na",
-            ibis.ifelse(
-                per.first_phq >= 20, "sev", ibis.ifelse(per.first_phq >= 15, "mod", "mild")
-            ),
-        )
+        fp = per.first_phq
+        band = ibis.cases((fp.isnull(), "na"), (fp >= 20, "sev"), (fp >= 15, "mod"), else_="mild")
         # coarse to fine: peers' rates in the finer strata are shrunk towards the coarser ones
         stratum = hazard + ":" + clip_label(per.first_ok, 2, 6, "k") + ":" + role + ":" + band
         event = (per.first_ok == per.n_days).cast("int64")
