@@ -248,6 +248,14 @@ def _owner(st: _State, inj: Injection) -> pd.Series:
     return st.p[col].astype(str) == inj.unit_id
 
 
+def _recorder(st: _State, inj: Injection, pids: pd.Series) -> pd.Series:
+    """Who enters the injected scores of these courses: the gaming clinician, or for a team
+    injection each course's own treating clinician (a staff id, never the team id)."""
+    if inj.unit_type == "team":
+        return pids.map(st.p["therapist"]).astype(str)
+    return pd.Series(inj.unit_id, index=pids.index)
+
+
 def _core_last(st: _State, pid_set: set[str]) -> pd.DataFrame:
     s = st.s[st.s["ServiceRequestId"].isin(pid_set) & st.s["_tool"].isin(("PHQ9", "GAD7"))]
     return (
@@ -378,7 +386,8 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
             st.end(pid, day, "46")
     elif pat == "repeat_until_good":
         last = _core_last(st, set(chosen))
-        for _, r in last.iterrows():
+        by = _recorder(st, inj, last["ServiceRequestId"])
+        for (_, r), who in zip(last.iterrows(), by, strict=True):
             worse = int(min(3 * _ITEMS[r["_tool"]], r["PersScore"] + rng.integers(3, 7)))
             at = (
                 r["CW_RecordedAt"]
@@ -390,7 +399,7 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
                 r["_tool"],
                 worse,
                 at - pd.Timedelta(minutes=15),
-                inj.unit_id,
+                who,
                 rng,
             )
     elif pat == "dropout_fill":
@@ -465,7 +474,7 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
         st.t[S].loc[s.index, "CW_ItemScores"] = vecs
         st.t[S].loc[s.index, "PersScore"] = [float(sum(map(int, v.split(",")))) for v in vecs]
         st.t[S].loc[s.index, "CW_RecordedAt"] = evening + pd.to_timedelta(20 * (i % 40), unit="s")
-        st.t[S].loc[s.index, "CW_RecordedBy"] = inj.unit_id
+        st.t[S].loc[s.index, "CW_RecordedBy"] = _recorder(st, inj, s["ServiceRequestId"])
         st.t[S].loc[s.index, "CW_EntryMode"] = "clinician"
 
 
