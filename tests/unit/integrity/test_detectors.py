@@ -111,19 +111,16 @@ def test_coaching_counts_known_events(engine):
         pws.append(_pw(pid, "A"))
         for dd, s in zip(d, [18, 12, last], strict=True):
             rows.append((pid, None, "PHQ9", s, dd, None))
-    # unit B: final GAD-7 after penultimate 7 (not eligible: below caseness) and 9 -> 7 (event)
-    pws.append(_pw("B0", "B"))
-    rows += [
-        ("B0", None, "GAD7", 12, d[0], None),
-        ("B0", None, "GAD7", 7, d[1], None),
-        ("B0", None, "GAD7", 5, d[2], None),
-    ]
-    pws.append(_pw("B1", "B"))
-    rows += [
-        ("B1", None, "GAD7", 12, d[0], None),
-        ("B1", None, "GAD7", 9, d[1], None),
-        ("B1", None, "GAD7", 7, d[2], None),
-    ]
+    # unit B: final GAD-7 after penultimate 7 (not eligible: below caseness), 9 -> 7 (not
+    # eligible: one point above the cut, where ordinary change reaches the notch) and
+    # 10 -> 7 (event)
+    for pid, pen in (("B0", 7), ("B3", 9), ("B1", 10)):
+        pws.append(_pw(pid, "B"))
+        rows += [
+            (pid, None, "GAD7", 12, d[0], None),
+            (pid, None, "GAD7", pen, d[1], None),
+            (pid, None, "GAD7", pen - 3, d[2], None),
+        ]
     # not finished: ignored
     pws.append(_pw("B2", "B", finished_course=False))
     rows += [("B2", None, "PHQ9", 12, d[0], None), ("B2", None, "PHQ9", 9, d[1], None)]
@@ -132,7 +129,7 @@ def test_coaching_counts_known_events(engine):
     tot = agg.groupby("unit_id")[["n", "o"]].sum()
     assert tot.loc["A"].tolist() == [3, 2]
     assert tot.loc["B"].tolist() == [1, 1]
-    assert set(agg["stratum"]) == {"PHQ9:+2", "GAD7:+1"}
+    assert set(agg["stratum"]) == {"PHQ9:+2", "GAD7:+2"}
 
 
 def test_repeat_until_good_uses_entry_order(engine):

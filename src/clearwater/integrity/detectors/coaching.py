@@ -6,18 +6,29 @@ import ibis
 
 from clearwater.integrity.base import AuditContext, Detector, DetectorInfo, clip_label
 
+# Trials need a penultimate score at least this many points above the caseness cut.  A final
+# one to three points below a penultimate score at the cut or one above it is an ordinary
+# session-to-session change (well inside the PHQ-9's reliable change of 6), so honest care
+# lands in the notch from there about as often as coaching would put it there: those pairs
+# carry almost no evidence and only dilute the count (ADR 0066).
+MIN_PEN_ABOVE_CUT = 2
+
 
 class CoachingDetector(Detector):
     """Final PHQ-9 at 8-9 / GAD-7 at 6-7 more often than the penultimate score predicts.
 
     Trial: one tool (PHQ-9 or GAD-7) of one finished course with at least two scored days
-    whose *penultimate* score was at caseness and whose final score is at least the cut
-    minus two (finals far below the notch are neither events nor what coaching produces, so
-    leaving them out sharpens the comparison of the notch with the caseness band it is
-    taken from).  Event: the final score lies in the two points just below caseness.  Stratum: tool x penultimate score.  The penultimate score
-    is the within-data counterfactual: coaching at the last session moves only the last
-    score, so the same patients' previous score says where honest endings would fall, and
-    other units with the same penultimate scores say how often honest care lands there.
+    whose *penultimate* score was at least two points above the caseness cut
+    (:data:`MIN_PEN_ABOVE_CUT`) and whose final score is at least the cut minus two (finals
+    far below the notch are neither events nor what coaching produces, so leaving them out
+    sharpens the comparison of the notch with the caseness band it is taken from).  Event:
+    the final score lies in the two points just below caseness.  Stratum: tool x
+    penultimate score.  The penultimate score is the within-data counterfactual: coaching
+    at the last session moves only the last score, so the same patients' previous score
+    says where honest endings would fall, and other units with the same penultimate scores
+    say how often honest care lands there.  Penultimate scores at the cut or one above it
+    are left out: from there an ordinary small improvement reaches the notch, so those
+    pairs carry almost no evidence either way.
     """
 
     info = DetectorInfo(
@@ -31,8 +42,9 @@ class CoachingDetector(Detector):
         ),
         statistic=(
             "Count of finished-course final scores in the two points below caseness, among "
-            "tool x course pairs whose penultimate score was at caseness and whose final score "
-            "was not far below the cut (not more than two points under it); expected count "
+            "tool x course pairs whose penultimate score was at least two points above the "
+            "caseness cut (PHQ-9 12+, GAD-7 10+) and whose final score was not far below the "
+            "cut (not more than two points under it); expected count "
             "from other units' rates for the same tool and penultimate score "
             "(leave-one-unit-out)."
         ),
@@ -45,6 +57,9 @@ class CoachingDetector(Detector):
             "Coaching that moves scores further down (to 5-7 on PHQ-9) rather than just below "
             "the cut is not concentrated at the notch and is weakly detected.",
             "Coaching from the first session onwards changes the penultimate score too.",
+            "Nudging a patient who was just at caseness (PHQ-9 10-11, GAD-7 8-9) over the "
+            "line is not tested: honest small improvements do the same too often to tell "
+            "them apart.",
             "Courses with a single scored day are not used.",
         ),
         innocent_explanations=(
@@ -55,7 +70,10 @@ class CoachingDetector(Detector):
             "Few courses: a handful of cases can move the count.",
         ),
         event_words="final PHQ-9/GAD-7 scores just below caseness (PHQ-9 8-9, GAD-7 6-7)",
-        trial_words="finished courses' final PHQ-9/GAD-7 scores after a penultimate score at caseness",
+        trial_words=(
+            "finished courses' final PHQ-9/GAD-7 scores after a penultimate score at least "
+            "two points above caseness"
+        ),
         expected_words="than expected from the same patients' previous scores and from peers",
         min_effect=0.08,
         min_excess=3.0,
@@ -79,7 +97,9 @@ class CoachingDetector(Detector):
         # finals far below the notch are neither notch events nor what coaching produces
         # (it moves finals from at or above caseness into the notch): leaving them out
         # compares the notch with the caseness band it is taken from
-        j = j.mutate(cut=cut).filter((ibis._.pen >= ibis._.cut) & (ibis._.last >= ibis._.cut - 2))
+        j = j.mutate(cut=cut).filter(
+            (ibis._.pen >= ibis._.cut + MIN_PEN_ABOVE_CUT) & (ibis._.last >= ibis._.cut - 2)
+        )
         event = ((j.last >= j.cut - 2) & (j.last < j.cut)).cast("int64")
-        stratum = j.l_tool + ":" + clip_label(j.pen - j.cut, 0, 10, "+")
+        stratum = j.l_tool + ":" + clip_label(j.pen - j.cut, MIN_PEN_ABOVE_CUT, 10, "+")
         return j.select(unit_id=j.unit_id, stratum=stratum, event=event)
