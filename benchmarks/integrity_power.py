@@ -1,6 +1,8 @@
 """Sensitivity and false-positive rate of the integrity audit on synthetic services.
 
-For each seed and intensity: synthesise an honest service with hard honest units
+Two levels (--level); --patterns chooses the patterns to inject (default all nine).
+
+therapist (default): for each seed and intensity, synthesise an honest service with hard honest units
 (deprived, refugee, small, step-2-only, excellent) in which every standard clinician carries
 about 40 or more finished courses (a smaller service: few teams, fewer clinicians), inject
 each of the nine patterns on its own standard clinician (chosen at random among those with
@@ -11,9 +13,21 @@ detectors, discrete Benjamini-Hochberg step-down), and count
 - sensitivity: gamed clinicians flagged by their own pattern's detector;
 - false-positive rate: honest clinicians (standard and hard units) flagged by any detector.
 
-It also prints the calibration of the honest units' p-values (share below 0.05 and 0.01).
+team: for each seed and intensity, synthesise a service of many teams (default 14 teams of
+5 clinicians and 12,000 referrals: about 40 or more finished courses for three clinicians in
+four, about 300 per team) with the hard honest units in team T01, inject each pattern on its
+own team chosen at random (never T01: it stays honest, the "hard honest team") at that
+intensity, run the audit at team level, and count
+
+- sensitivity: gamed teams flagged by their own pattern's detector;
+- false-positive rate: honest teams (every team not gamed; T01 reported apart) flagged by
+  any detector.
+
+Both levels also print the power of an oracle test of the same trials (a ceiling) and the
+calibration of the honest units' p-values (share below 0.05, 0.01 and 0.5).
 
     .venv/bin/python benchmarks/integrity_power.py --seeds 6
+    .venv/bin/python benchmarks/integrity_power.py --level team --seeds 10 --jobs 1
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ import platform
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -39,9 +54,28 @@ from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
 MIN_COURSES = 40
 ASSESSOR_PATTERNS = ("holding_list", "cherry_picking")
+LEVELS = ("therapist", "team")
+# service shape per level: referrals, teams, clinicians per team
+DEFAULTS = {"therapist": (7000, 2, 12), "team": (12000, 14, 5)}
 
 
-def pick_targets(clinicians: pd.DataFrame, load: pd.DataFrame, seed: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class Setup:
+    level: str
+    referrals: int
+    teams: int
+    per_team: int
+    patterns: tuple[str, ...]
+
+
+def hard_teams(clinicians: pd.DataFrame) -> set[str]:
+    """Teams holding a hard honest unit (T01 with hard_units=True): never gamed."""
+    return set(clinicians.loc[clinicians["profile"] != "standard", "team_id"].astype(str))
+
+
+def pick_targets(
+    clinicians: pd.DataFrame, load: pd.DataFrame, seed: int, patterns: tuple[str, ...] = PATTERNS
+) -> dict[str, str]:
     """One distinct standard clinician per pattern with enough eligible work."""
     rng = np.random.default_rng(1000 + seed)
     std = set(clinicians.loc[clinicians["profile"] == "standard", "clinician_id"].astype(str))
@@ -50,13 +84,47 @@ def pick_targets(clinicians: pd.DataFrame, load: pd.DataFrame, seed: int) -> dic
     treaters = load.loc[load["finished_courses"] >= MIN_COURSES, "clinician_id"].tolist()
     out: dict[str, str] = {}
     taken: set[str] = set()
-    for pat in sorted(PATTERNS, key=lambda p: p not in ASSESSOR_PATTERNS):
+    for pat in sorted(patterns, key=lambda p: p not in ASSESSOR_PATTERNS):
         pool = [c for c in (assessors if pat in ASSESSOR_PATTERNS else treaters) if c not in taken]
         if not pool:
             raise SystemExit(f"no clinician left with >= {MIN_COURSES} cases for {pat}")
         out[pat] = str(rng.choice(sorted(pool)))
         taken.add(out[pat])
     return out
+
+
+def pick_teams(clinicians: pd.DataFrame, seed: int, patterns: tuple[str, ...]) -> dict[str, str]:
+    """One distinct team per pattern, at random among the teams without hard units."""
+    rng = np.random.default_rng(1000 + seed)
+    pool = sorted(set(clinicians["team_id"].astype(str)) - hard_teams(clinicians))
+    if len(pool) < len(patterns):
+        raise SystemExit(f"{len(pool)} teams to game but {len(patterns)} patterns: add --teams")
+    return dict(
+        zip(patterns, map(str, rng.choice(pool, len(patterns), replace=False)), strict=True)
+    )
+
+
+def unit_loads(load: pd.DataFrame, clinicians: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Finished courses and assessed referrals per audited unit (clinician or team)."""
+    if level == "therapist":
+        return load.set_index("clinician_id")
+    team = clinicians.set_index(clinicians["clinician_id"].astype(str))["team_id"].astype(str)
+    return (
+        load.assign(unit_id=load["clinician_id"].map(team))
+        .groupby("unit_id")[["finished_courses", "assessed"]]
+        .sum()
+    )
+
+
+def honest_units(clinicians: pd.DataFrame, gamed: set[str], level: str) -> pd.DataFrame:
+    """The units not gamed (unit_id, profile); a team's profile is 'hard (Txx)' or standard."""
+    if level == "therapist":
+        h = clinicians[~clinicians["clinician_id"].isin(gamed)]
+        return pd.DataFrame({"unit_id": h["clinician_id"], "profile": h["profile"]})
+    hard = hard_teams(clinicians)
+    teams = sorted(set(clinicians["team_id"].astype(str)) - gamed)
+    prof = [f"hard ({t})" if t in hard else "standard" for t in teams]
+    return pd.DataFrame({"unit_id": teams, "profile": prof})
 
 
 def oracle_power(hit: pd.DataFrame, injected: int, alpha: float) -> float:
@@ -79,27 +147,31 @@ def oracle_power(hit: pd.DataFrame, injected: int, alpha: float) -> float:
 
 
 def one_run(
-    seed: int, intensity: float, cfg: dict[str, int]
+    seed: int, intensity: float, cfg: Setup
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     r = synthesise(
         SynthConfig(
-            referrals=cfg["referrals"],
+            referrals=cfg.referrals,
             seed=seed,
             hard_units=True,
-            teams=cfg["teams"],
-            clinicians_per_team=cfg["per_team"],
+            teams=cfg.teams,
+            clinicians_per_team=cfg.per_team,
         )
     )
     cl = r.clinicians
     load = caseload_summary(r.tables)
-    targets = pick_targets(cl, load, seed)
-    inj = [Injection(p, u, intensity) for p, u in targets.items()]
+    if cfg.level == "team":
+        targets = pick_teams(cl, seed, cfg.patterns)
+        inj = [Injection(p, u, intensity, unit_type="team") for p, u in targets.items()]
+    else:
+        targets = pick_targets(cl, load, seed, cfg.patterns)
+        inj = [Injection(p, u, intensity) for p, u in targets.items()]
     tables, truth = apply_injections(r.tables, cl, inj, seed=seed)
     with tempfile.TemporaryDirectory() as d:
         write_tables(tables, Path(d))
-        res = run_audit(load_dataset(d), evidence=False)
+        res = run_audit(load_dataset(d), level=cfg.level, evidence=False)
     f = res.findings
-    fin = load.set_index("clinician_id")
+    fin = unit_loads(load, cl, cfg.level)
     # the threshold a gamed unit must pass when the nine gamed units are the discoveries
     # (discrete BH step-down: the critical value for the ninth discovery of this run)
     supports = [
@@ -130,11 +202,10 @@ def one_run(
                 "oracle_power": oracle_power(hit, int(t["injected"]), alpha_star),
             }
         )
-    gamed = set(truth["unit_id"])
-    honest = cl[~cl["clinician_id"].isin(gamed)]
+    honest = honest_units(cl, set(truth["unit_id"]), cfg.level)
     flagged = f[f["flagged"]]
     fp = []
-    for u, prof in zip(honest["clinician_id"], honest["profile"], strict=True):
+    for u, prof in zip(honest["unit_id"], honest["profile"], strict=True):
         pats = sorted(set(flagged.loc[flagged["unit_id"] == u, "pattern"]))
         fp.append(
             {
@@ -147,11 +218,11 @@ def one_run(
                 "min_p": float(f.loc[f["unit_id"] == u, "p_value"].min()),
             }
         )
-    p_honest = f.loc[f["unit_id"].isin(set(honest["clinician_id"])), "p_value"].dropna()
+    p_honest = f.loc[f["unit_id"].isin(set(honest["unit_id"])), "p_value"].dropna()
     return pd.DataFrame(sens), pd.DataFrame(fp), p_honest.to_numpy()
 
 
-def _run(args: tuple[int, float, dict[str, int]]):
+def _run(args: tuple[int, float, Setup]):
     return one_run(*args)
 
 
@@ -159,18 +230,37 @@ def caseload_band(finished: int) -> str:
     return "40-59" if finished < 60 else ("60-99" if finished < 100 else "100+")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def main() -> None:  # noqa: C901 - one linear report
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--level", choices=LEVELS, default="therapist", help="unit audited and gamed")
     ap.add_argument("--seeds", type=int, default=6)
     ap.add_argument("--first-seed", type=int, default=0)
-    ap.add_argument("--referrals", type=int, default=7000)
-    ap.add_argument("--teams", type=int, default=2)
-    ap.add_argument("--per-team", type=int, default=12)
+    ap.add_argument("--referrals", type=int, help="default 7000 (therapist), 12000 (team)")
+    ap.add_argument("--teams", type=int, help="default 2 (therapist), 14 (team)")
+    ap.add_argument("--per-team", type=int, help="default 12 (therapist), 5 (team)")
+    ap.add_argument("--patterns", default=",".join(PATTERNS), help="comma list to inject")
     ap.add_argument("--intensities", default="0.15,0.3,0.5")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", type=Path, help="write per-run details (CSV) to this directory")
     a = ap.parse_args()
-    cfg = {"referrals": a.referrals, "teams": a.teams, "per_team": a.per_team}
+    wanted = {p.strip() for p in a.patterns.split(",") if p.strip()}
+    if unknown := wanted - set(PATTERNS):
+        ap.error(
+            f"unknown pattern(s) {', '.join(sorted(unknown))}: choose from {', '.join(PATTERNS)}"
+        )
+    patterns = tuple(p for p in PATTERNS if p in wanted)
+    team = a.level == "team"
+    d_ref, d_teams, d_per = DEFAULTS[a.level]
+    cfg = Setup(
+        level=a.level,
+        referrals=a.referrals or d_ref,
+        teams=a.teams or d_teams,
+        per_team=a.per_team or d_per,
+        patterns=patterns,
+    )
+    noun = "team" if team else "clinician"
     t0 = time.time()
     runs = [
         (seed, float(x), cfg)
@@ -198,36 +288,50 @@ def main() -> None:
         F.to_csv(a.out / "honest.csv", index=False)
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {date.today()}; "
-        f"referrals={a.referrals}, teams={a.teams}, clinicians/team={a.per_team}, "
+        + (f"level=team ({len(patterns)} gamed teams per run), " if team else "")
+        + f"referrals={cfg.referrals}, teams={cfg.teams}, clinicians/team={cfg.per_team}, "
         f"seeds={a.seeds}; {time.time() - t0:.0f}s"
     )
-    print("\nSensitivity (share of gamed clinicians flagged by their pattern's detector):")
+    print(f"\nSensitivity (share of gamed {noun}s flagged by their pattern's detector):")
     tab = S.pivot_table(index="pattern", columns="intensity", values="detected", aggfunc="mean")
-    print(tab.reindex(list(PATTERNS)).round(2).to_string())
-    size = np.where(
-        S["pattern"].isin(ASSESSOR_PATTERNS), S["assessed"] // 4, S["finished"]
-    )  # assessor patterns: a quarter of assessed referrals, roughly the courses they lead to
-    S = S.assign(caseload=[caseload_band(int(v)) for v in size])
+    print(tab.reindex(list(patterns)).round(2).to_string())
     print("\nOracle power (a test that knows the honest rate; the ceiling for these trials):")
     tab = S.pivot_table(index="pattern", columns="intensity", values="oracle_power", aggfunc="mean")
-    print(tab.reindex(list(PATTERNS)).round(2).to_string())
-    print("\nSensitivity at each intensity by caseload (finished courses; n gamed clinicians):")
-    by = S.groupby(["pattern", "intensity", "caseload"])["detected"].agg(["mean", "count"])
-    by = by.assign(cell=[f"{m:.2f} ({c})" for m, c in zip(by["mean"], by["count"], strict=True)])
-    print(by["cell"].unstack(["intensity"]).to_string())
-    print("\nAt intensity 0.3: median finished courses / assessed referrals, eligible, injected:")
-    mid = S[np.isclose(S["intensity"], 0.3)].groupby("pattern")
-    print(
-        mid[["finished", "assessed", "eligible", "injected"]]
-        .median()
-        .reindex(list(PATTERNS))
-        .to_string()
-    )
-    print("\nFalse-positive rate per honest clinician (any detector), by profile:")
+    print(tab.reindex(list(patterns)).round(2).to_string())
+    cols = ["finished", "assessed", "eligible", "injected"]
+    if team:
+        print(
+            "\nMedian per gamed team: finished courses / assessed referrals (before injection), "
+            "eligible, injected:"
+        )
+        mid = S.groupby(["pattern", "intensity"])[cols].median()
+        print(mid.reindex(list(patterns), level="pattern").to_string())
+    else:
+        size = np.where(
+            S["pattern"].isin(ASSESSOR_PATTERNS), S["assessed"] // 4, S["finished"]
+        )  # assessor patterns: a quarter of assessed referrals, roughly the courses they lead to
+        S = S.assign(caseload=[caseload_band(int(v)) for v in size])
+        print("\nSensitivity at each intensity by caseload (finished courses; n gamed clinicians):")
+        by = S.groupby(["pattern", "intensity", "caseload"])["detected"].agg(["mean", "count"])
+        by = by.assign(
+            cell=[f"{m:.2f} ({c})" for m, c in zip(by["mean"], by["count"], strict=True)]
+        )
+        print(by["cell"].unstack(["intensity"]).to_string())
+        print(
+            "\nAt intensity 0.3: median finished courses / assessed referrals, eligible, injected:"
+        )
+        mid = S[np.isclose(S["intensity"], 0.3)].groupby("pattern")
+        print(mid[cols].median().reindex(list(patterns)).to_string())
+    print(f"\nFalse-positive rate per honest {noun} (any detector), by profile:")
     print(F.groupby("profile")["flagged"].agg(["mean", "sum", "count"]).round(3).to_string())
     print(
         f"overall: {F['flagged'].mean():.3f} ({int(F['flagged'].sum())} of {len(F)} honest unit-runs)"
     )
+    if team:
+        fl = F[F["flagged"]]
+        hits = fl.assign(detector=fl["patterns"].str.split(",")).explode("detector")
+        print("\nHonest teams flagged, by detector (unit-runs):")
+        print(hits.groupby(["profile", "detector"]).size().to_string() if len(hits) else "none")
     print(
         f"\nHonest p-values (unit x detector, n={len(P)}): share < 0.05 = {np.mean(P < 0.05):.3f}, "
         f"< 0.01 = {np.mean(P < 0.01):.3f}, < 0.5 = {np.mean(P < 0.5):.3f}"
