@@ -3,6 +3,8 @@ the evidence charts that show each pattern itself (p-charts, observed vs expecte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -160,8 +162,15 @@ def observed_vs_expected_bars(
     return alt.layer(*layers).properties(width=420, height=220)
 
 
-def grouped_share_bars(tab: pd.DataFrame, *, y_title: str) -> alt.Chart:
-    """Grouped bars: ``group`` (this unit / other units) x ``kind`` (observed / expected)."""
+def grouped_share_bars(
+    tab: pd.DataFrame,
+    *,
+    y_title: str,
+    groups: Sequence[str] = ("this unit", "other units"),
+    kinds: Sequence[str] = ("observed", "expected under random stopping"),
+) -> alt.Chart:
+    """Grouped bars of ``share`` (0-1): ``group`` on the x axis in the order ``groups``, one
+    bar per ``kind`` within each group (the first kind red, the second grey)."""
     d = tab.copy()
     return (
         alt.Chart(d)
@@ -170,22 +179,22 @@ def grouped_share_bars(tab: pd.DataFrame, *, y_title: str) -> alt.Chart:
             x=alt.X(
                 "group:N",
                 title=None,
-                sort=["this unit", "other units"],
-                axis=alt.Axis(labelAngle=0),
+                sort=list(groups),
+                axis=alt.Axis(labelAngle=0, labelLimit=160),
             ),
-            xOffset=alt.XOffset("kind:N", sort=["observed", "expected under random stopping"]),
+            xOffset=alt.XOffset("kind:N", sort=list(kinds)),
             y=alt.Y(
                 "share:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
             ),
             color=alt.Color(
                 "kind:N",
                 scale=alt.Scale(
-                    domain=["observed", "expected under random stopping"],
+                    domain=list(kinds),
                     range=[PALETTE["vermillion"], PALETTE["grey"]],
                 ),
                 title=None,
             ),
             tooltip=["group", "kind", alt.Tooltip("share:Q", format=".1%")],
         )
-        .properties(width=300, height=200)
+        .properties(width=max(300, 100 * len(groups)), height=200)
     )

@@ -4,14 +4,19 @@ The funnel plot says *that* a unit is out of line with its peers; the evidence s
 looks like*: an SPC p-chart of the monthly ending mix for holding lists, ADSM completion and
 the descriptor mix month by month for suppressed anxiety measures, the final-score
 distribution against peers' for coaching, "last score is the minimum" against random
-stopping for a stopping rule, and the wait to first treatment against peers' around the 6-
-and 18-week standards.
+stopping for a stopping rule, the wait to first treatment against peers' around the 6-
+and 18-week standards, which score was kept on same-day repeats (and which items moved),
+the signs that a score was recorded without the patient, pre-treatment endings by
+vulnerability group, and copied answers / bulk entry / flat trajectories.  The last four are
+shares, this unit against other units, computed with the row-level definitions the detector
+modules share (so a chart shows what its check looks for).
 
 Every builder takes the audit's :class:`~clearwater.integrity.base.AuditContext` and a unit
 id, does the row-level work in Ibis (DuckDB or Spark) and brings back only small
 aggregates (per month, per score, per group).  Builders are registered in :data:`EVIDENCE`
-by detector name; detectors without one show their funnel only.  The audit builds evidence
-for flagged findings only (:func:`build_evidence`), so an honest run costs nothing.
+by detector name (every detector has one; one without would show its funnel only).  The
+audit builds evidence for flagged findings only (:func:`build_evidence`), so an honest run
+costs nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +33,28 @@ import pandas as pd
 from clearwater.integrity.base import AuditContext
 from clearwater.integrity.charts import grouped_share_bars, observed_vs_expected_bars, p_chart
 from clearwater.integrity.detectors.adsm_suppression import with_adsm_score
+from clearwater.integrity.detectors.cherry_picking import (
+    ended_early,
+    seen_referrals,
+    vulnerability_flags,
+)
+from clearwater.integrity.detectors.dropout_fill import (
+    LATE_ENTRY_DAYS,
+    MIN_SIGNATURES,
+    SIGNATURES,
+    score_signatures,
+)
+from clearwater.integrity.detectors.fabrication import (
+    BULK_PATHWAYS,
+    FLAT_MIN_DAYS,
+    FLAT_MIN_SCORE,
+    bulk_courses,
+    copied_courses,
+    core_scores,
+    flat_courses,
+    per_tool_days,
+)
+from clearwater.integrity.detectors.repeat_until_good import same_day_administrations
 
 SIGMA = 3.0  # control limits of the p-charts: centre +/- 3 binomial standard errors
 QUARTER_END_MONTHS = (3, 6, 9, 12)
@@ -468,6 +495,455 @@ def assessment_as_treatment_evidence(ctx: AuditContext, unit: str) -> Evidence:
             "black ticks are other units' waits scaled to the same number. Dashed lines mark "
             "the 6- and 18-week standards; red bars are the two weeks just inside each. A "
             "pile-up in the red bars beyond the ticks is the clock-stopping signature."
+        ),
+        words=words,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# shares by category, this unit against other units (repeats, dropout fill, cherry-picking,
+# fabrication)
+
+GROUPS = ("this unit", "other units")
+
+
+def _compare(
+    df: pd.DataFrame, rows: list[tuple[str, str]], *, cat: str, n_name: str, o_name: str
+) -> pd.DataFrame:
+    """Long table from per-group counts (``grp`` = 'unit'/'others', ``key``, ``n``, ``o``):
+    one row per (category, group) in the order of ``rows`` ((key, label) pairs), with the
+    label in column ``cat``, the counts as ``n_name`` / ``o_name`` and ``share`` = o / n."""
+    got = {
+        (g, k): (int(n), int(o)) for g, k, n, o in df[["grp", "key", "n", "o"]].itertuples(False)
+    }
+    out = []
+    for key, label in rows:
+        for grp, words in zip(("unit", "others"), GROUPS, strict=True):
+            n, o = got.get((grp, key), (0, 0))
+            out.append({cat: label, "group": words, n_name: n, o_name: o})
+    tab = pd.DataFrame(out)
+    tab["share"] = tab[o_name] / tab[n_name].where(tab[n_name] > 0)
+    return tab
+
+
+def _counts(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
+    """Per-group wide counts (``grp``, ``n_<key>``, ``o_<key>``) to long (grp, key, n, o)."""
+    parts = [
+        pd.DataFrame(
+            {
+                "grp": df["grp"],
+                "key": k,
+                "n": df[f"n_{k}"].fillna(0).astype("int64"),
+                "o": df[f"o_{k}"].fillna(0).astype("int64"),
+            }
+        )
+        for k in keys
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _bars(tab: pd.DataFrame, cat: str, short: dict[str, str], y_title: str) -> alt.Chart:
+    """Grouped bars of ``share``: each category of ``cat`` (shown by its short label), this
+    unit red and other units grey."""
+    d = tab.dropna(subset=["share"])
+    d = pd.DataFrame({"group": d[cat].map(short), "kind": d["group"], "share": d["share"]})
+    return grouped_share_bars(
+        d, y_title=y_title, groups=[short[c] for c in tab[cat].unique()], kinds=GROUPS
+    )
+
+
+def _row(tab: pd.DataFrame, cat: str, label: str, group: str) -> pd.Series:
+    return tab[(tab[cat] == label) & (tab["group"] == group)].iloc[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# repeat until good: same-day repeats, which score was kept, which items moved
+
+
+REPEAT_KINDS = (
+    ("lower", "kept score lower than the first"),
+    ("same", "kept score the same as the first"),
+    ("higher", "kept score higher than the first"),
+)
+REPEAT_SHORT = {"lower": "kept lower", "same": "kept the same", "higher": "kept higher"}
+
+
+@_register("repeat_until_good")
+def repeat_until_good_evidence(ctx: AuditContext, unit: str) -> Evidence:
+    """Same-day repeats (a measure administered two or more times on one scored day of a
+    course, :func:`~clearwater.integrity.detectors.repeat_until_good.same_day_administrations`):
+    for the unit and for other units, how many kept (entered last) a lower, the same or a
+    higher total than the first entered.  Where both answer sets carry item vectors, the same
+    comparison item by item (rows ``part`` = 'item k')."""
+    day = same_day_administrations(ctx, items=True)
+    rep = day.filter(day.n >= 2)
+    rep = rep.mutate(
+        grp=_group(rep, unit),
+        lower=(rep.kept < rep.first).cast("int64"),
+        same=(rep.kept == rep.first).cast("int64"),
+        higher=(rep.kept > rep.first).cast("int64"),
+    )
+    tot = _fetch(
+        ctx,
+        rep.group_by("grp").aggregate(
+            repeats=rep.count(), lower=rep.lower.sum(), same=rep.same.sum(), higher=rep.higher.sum()
+        ),
+    )
+    if not (tot["grp"] == "unit").any():
+        raise ValueError(f"no questionnaire repeated on the same day for unit {unit}")
+    tot = tot.set_index("grp").reindex(["unit", "others"]).fillna(0).astype("int64")
+    tab = pd.DataFrame(
+        {
+            "measure": "all measures",
+            "part": "total score",
+            "group": list(GROUPS),
+            "repeats": tot["repeats"].to_numpy(),
+            "kept_lower": tot["lower"].to_numpy(),
+            "kept_same": tot["same"].to_numpy(),
+            "kept_higher": tot["higher"].to_numpy(),
+        }
+    )
+    items = _repeat_items(ctx, rep)
+    if not items.empty:
+        tab = pd.concat([tab, items], ignore_index=True)
+    tab["share_kept_lower"] = tab["kept_lower"] / tab["repeats"].where(tab["repeats"] > 0)
+    me, ot = tab.iloc[0], tab.iloc[1]
+    words = (
+        f"{int(me['kept_lower'])} of {_unit_words(ctx)} {int(me['repeats'])} questionnaires "
+        f"repeated on the same day kept a lower score than the first one entered "
+        f"({_pct(me['share_kept_lower'])}), against {_pct(ot['share_kept_lower'])} of other "
+        f"units' {int(ot['repeats'])} repeats"
+    )
+    mine = tab[(tab["part"] != "total score") & (tab["group"] == "this unit")]
+    if len(mine) and mine["kept_lower"].max() > 0:
+        top = mine.sort_values(["kept_lower", "measure", "part"], ascending=[False, True, True])
+        top = top.iloc[0]
+        words += (
+            f"; where both answer sets were recorded, the item most often lower on the kept one "
+            f"was {top['measure']} {top['part']} ({int(top['kept_lower'])} of "
+            f"{int(top['repeats'])})"
+        )
+    words += "."
+    long = pd.DataFrame(
+        [
+            {
+                "kept": k,
+                "group": g,
+                "share": tot.loc[grp, k] / tot.loc[grp, "repeats"]
+                if tot.loc[grp, "repeats"]
+                else np.nan,
+            }
+            for k, _ in REPEAT_KINDS
+            for grp, g in zip(("unit", "others"), GROUPS, strict=True)
+        ]
+    )
+    return Evidence(
+        title="Questionnaires repeated on the same day: which score was kept",
+        table=tab,
+        chart=_bars(long, "kept", REPEAT_SHORT, "of same-day repeats"),
+        how_to_read=(
+            "A repeat is one questionnaire recorded two or more times for the same course on "
+            "the same day; the kept one is the last entered (by entry time when recorded, "
+            "else file order). Red bars are this unit's repeats, grey bars other units': the "
+            "share where the kept score was lower than, the same as, or higher than the first. "
+            "Honest corrections go both ways; repeats that mostly end lower are the signature. "
+            "The figures below add, where answer sets were recorded, how often each item was "
+            "lower on the kept answer set."
+        ),
+        words=words,
+    )
+
+
+def _repeat_items(ctx: AuditContext, rep: ibis.Table) -> pd.DataFrame:
+    """Per group x measure x item: repeats with both item vectors of the same length, and how
+    often the item was lower / the same / higher on the kept answer set."""
+    r = rep.filter(rep.first_items.notnull() & rep.kept_items.notnull())
+    r = r.mutate(fa=r.first_items.split(","), ka=r.kept_items.split(","))
+    r = r.filter(r.fa.length() == r.ka.length())
+    u = r.unnest("fa", offset="pos")
+    u = u.mutate(
+        f_item=u.fa.strip().try_cast("float64"), k_item=u.ka[u.pos].strip().try_cast("float64")
+    )
+    u = u.filter(u.f_item.notnull() & u.k_item.notnull())
+    agg = u.group_by(["grp", "tool", "pos"]).aggregate(
+        repeats=u.count(),
+        kept_lower=(u.k_item < u.f_item).cast("int64").sum(),
+        kept_same=(u.k_item == u.f_item).cast("int64").sum(),
+        kept_higher=(u.k_item > u.f_item).cast("int64").sum(),
+    )
+    df = _fetch(ctx, agg)
+    if df.empty:
+        return df
+    df["group"] = df["grp"].map(dict(zip(("unit", "others"), GROUPS, strict=True)))
+    df["item"] = df["pos"].astype("int64") + 1
+    df["rank"] = df["grp"].map({"unit": 0, "others": 1})
+    df = df.sort_values(["tool", "item", "rank"])
+    for c in ("repeats", "kept_lower", "kept_same", "kept_higher"):
+        df[c] = df[c].fillna(0).astype("int64")
+    return pd.DataFrame(
+        {
+            "measure": df["tool"].astype(str).to_numpy(),
+            "part": ("item " + df["item"].astype(str)).to_numpy(),
+            "group": df["group"].to_numpy(),
+            "repeats": df["repeats"].to_numpy(),
+            "kept_lower": df["kept_lower"].to_numpy(),
+            "kept_same": df["kept_same"].to_numpy(),
+            "kept_higher": df["kept_higher"].to_numpy(),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# dropout fill: scores recorded when the patient was not seen
+
+DROPOUT_ROWS = (
+    ("non_attended", "a score at a contact that was not attended", "missed contact"),
+    (
+        "after_last_attended",
+        "a score dated after the last attended contact",
+        "after last attended",
+    ),
+    ("after_discharge", "a score dated after discharge", "after discharge"),
+    (
+        "late_entry",
+        f"a score entered more than {LATE_ENTRY_DAYS} days after its date",
+        "entered late",
+    ),
+    ("event", f"a score with {MIN_SIGNATURES} or more of these (the check's event)", "two or more"),
+)
+
+
+@_register("dropout_fill")
+def dropout_fill_evidence(ctx: AuditContext, unit: str) -> Evidence:
+    """Courses with scores (the detector's trials), unit against other units: the share with
+    at least one score showing each signature of
+    :func:`~clearwater.integrity.detectors.dropout_fill.score_signatures`, and with one score
+    showing two or more (the detector's event).  Late entry counts over courses with at least
+    one entry time and is left out when no score in the data has one."""
+    s = score_signatures(ctx)
+    n_sign = sum((s[c] for c in SIGNATURES), ibis.literal(0))
+    s = s.mutate(event=(n_sign >= MIN_SIGNATURES).cast("int64"), timed=s.recorded_at.notnull())
+    per = s.group_by(["pathway_id", "unit_id"]).aggregate(
+        timed=s.timed.cast("int64").max(), **{k: s[k].max() for k in (*SIGNATURES, "event")}
+    )
+    per = per.mutate(grp=_group(per, unit))
+    aggs: dict[str, ibis.Value] = {}
+    for k in (*SIGNATURES, "event"):
+        aggs[f"n_{k}"] = per.timed.sum() if k == "late_entry" else per.count()
+        aggs[f"o_{k}"] = per[k].sum()
+    df = _fetch(ctx, per.group_by("grp").aggregate(**aggs))
+    if not (df["grp"] == "unit").any():
+        raise ValueError(f"no course with scores for unit {unit}")
+    keys = [k for k, _, _ in DROPOUT_ROWS]
+    if df["n_late_entry"].fillna(0).sum() == 0:
+        keys.remove("late_entry")
+    rows = [(k, label) for k, label, _ in DROPOUT_ROWS if k in keys]
+    short = {label: sh for _, label, sh in DROPOUT_ROWS}
+    tab = _compare(
+        _counts(df, keys), rows, cat="signature", n_name="courses", o_name="with_signature"
+    )
+    ev_label = DROPOUT_ROWS[-1][1]
+    me = _row(tab, "signature", ev_label, "this unit")
+    ot = _row(tab, "signature", ev_label, "other units")
+    parts = [
+        f"{int(_row(tab, 'signature', label, 'this unit')['with_signature'])} {short[label]}"
+        for k, label in rows
+        if k != "event"
+    ]
+    words = (
+        f"{int(me['with_signature'])} of {_unit_words(ctx)} {int(me['courses'])} courses with "
+        f"scores had a score showing {MIN_SIGNATURES} or more signs that the patient was not "
+        f"seen ({_pct(me['share'])}), against {_pct(ot['share'])} of other units' "
+        f"{int(ot['courses'])} courses; courses with each sign: {', '.join(parts)}."
+    )
+    late_note = (
+        " Late entry counts only courses with entry times (CW_RecordedAt)."
+        if "late_entry" in keys
+        else " No entry times (CW_RecordedAt) were supplied, so late entry is not shown."
+    )
+    return Evidence(
+        title="Scores recorded when the patient was not seen, against other units",
+        table=tab,
+        chart=_bars(tab, "signature", short, "of courses with scores"),
+        how_to_read=(
+            "Each pair of bars is one sign that a score was recorded without the patient at a "
+            "session: red is the share of this unit's courses with scores that have at least "
+            "one such score, grey other units'. One sign alone has everyday causes (postal or "
+            "online forms, catch-up entry); the last pair, a single score showing two or more "
+            "signs, is what the check counts. Shares are not adjusted for how courses ended "
+            "(the test itself is)." + late_note
+        ),
+        words=words,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# cherry-picking: who is ended before treatment
+
+CHERRY_ROWS = (
+    ("all", "all referrals seen", "all"),
+    ("any", "with any vulnerability flag", "any flag"),
+    ("severe", "severe baseline (PHQ-9 20 or more)", "severe"),
+    ("deprived", "most deprived areas (IMD decile 1-2)", "IMD 1-2"),
+    ("not_english", "preferred language not English", "not English"),
+    ("minority_ethnic", "minority ethnic group", "minority ethnic"),
+    ("none", "with no vulnerability flag", "no flag"),
+)
+
+
+@_register("cherry_picking")
+def cherry_picking_evidence(ctx: AuditContext, unit: str) -> Evidence:
+    """Share of referrals seen (at least one attended contact) that ended before treatment or
+    as 'not suitable', for all of them, for each of the detector's vulnerability flags, for
+    any flag and for none: unit against other units (the detector's definitions:
+    :func:`~clearwater.integrity.detectors.cherry_picking.vulnerability_flags`)."""
+    p = seen_referrals(ctx)
+    flags = vulnerability_flags(p)
+    anyf = ibis.literal(False)
+    for f in flags.values():
+        anyf = anyf | f
+    groups = {"all": p.unit_id.notnull(), "any": anyf, **flags, "none": ~anyf}
+    ended = ended_early(p)
+    p = p.mutate(
+        grp=_group(p, unit),
+        ended=ended,
+        **{f"f_{k}": g for k, g in groups.items()},
+    )
+    aggs: dict[str, ibis.Value] = {}
+    for k in groups:
+        g = p[f"f_{k}"]
+        aggs[f"n_{k}"] = g.cast("int64").sum()
+        aggs[f"o_{k}"] = (g & p.ended).cast("int64").sum()
+    df = _fetch(ctx, p.group_by("grp").aggregate(**aggs))
+    if not (df["grp"] == "unit").any():
+        raise ValueError(f"no referral seen by unit {unit}")
+    rows = [(k, label) for k, label, _ in CHERRY_ROWS]
+    short = {label: sh for _, label, sh in CHERRY_ROWS}
+    tab = _compare(
+        _counts(df, groups), rows, cat="referrals", n_name="seen", o_name="ended_before_treatment"
+    )
+
+    def r(k: int, g: str) -> pd.Series:
+        return _row(tab, "referrals", CHERRY_ROWS[k][1], g)
+
+    words = (
+        f"{int(r(0, GROUPS[0])['ended_before_treatment'])} of {_unit_words(ctx)} "
+        f"{int(r(0, GROUPS[0])['seen'])} referrals seen ended before treatment "
+        f"({_pct(r(0, GROUPS[0])['share'])}, other units {_pct(r(0, GROUPS[1])['share'])}); "
+        f"of its {int(r(1, GROUPS[0])['seen'])} referrals with a vulnerability flag, "
+        f"{_pct(r(1, GROUPS[0])['share'])} (other units {_pct(r(1, GROUPS[1])['share'])}), and "
+        f"of its {int(r(6, GROUPS[0])['seen'])} without one, {_pct(r(6, GROUPS[0])['share'])} "
+        f"(other units {_pct(r(6, GROUPS[1])['share'])})."
+    )
+    return Evidence(
+        title="Referrals ended before treatment, by vulnerability, against other units",
+        table=tab,
+        chart=_bars(tab, "referrals", short, "ended before treatment"),
+        how_to_read=(
+            "Each pair of bars is one group of referrals seen at least once: red is the share "
+            "of this unit's that ended before treatment (or as not suitable), grey other "
+            "units'. Flags: baseline PHQ-9 20 or more, IMD decile 1-2, preferred language not "
+            "English, minority ethnic group (unknown counts as not flagged). The signature is "
+            "the gap between flagged and unflagged referrals being wider here than at other "
+            "units, not the overall level; the test also allows for each unit's referral mix."
+        ),
+        words=words,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# fabrication: copied answers, bulk entry, flat trajectories
+
+FABRICATION_ROWS = (
+    ("copied", "every answer set shared with another patient of the unit", "copied answers"),
+    ("bulk", f"a score entered in a burst ({BULK_PATHWAYS}+ courses in 15 minutes)", "bulk entry"),
+    ("flat", f"the same total (of {FLAT_MIN_SCORE}+) on every scored day", "flat trajectory"),
+    ("event", "any of these (the check's event)", "any of these"),
+)
+
+
+@_register("fabrication")
+def fabrication_evidence(ctx: AuditContext, unit: str) -> Evidence:
+    """Courses with PHQ-9/GAD-7 scores, unit against other units: the share showing each of the
+    detector's signatures (:mod:`~clearwater.integrity.detectors.fabrication`) and any of them.
+    Each signature counts over the courses where it can be seen: copied answers over courses
+    with an answer set (item vector), bulk entry over courses with a score whose entry time and
+    person are recorded and not self-entered, flat over courses with a measure scored on
+    FLAT_MIN_DAYS or more days; a signature no course can show is left out."""
+    s = core_scores(ctx)
+    per_tool = per_tool_days(ctx)
+    flat = flat_courses(per_tool)
+    can = s.group_by(["pathway_id", "unit_id"]).aggregate(
+        n_copied=s.item_scores.notnull().cast("int64").max(),
+        n_bulk=(
+            s.recorded_at.notnull()
+            & s.recorded_by.notnull()
+            & (s.entry_mode.fill_null("") != "self")
+        )
+        .cast("int64")
+        .max(),
+    )
+    long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
+    can_flat = long.select(l_pathway_id="pathway_id").distinct().mutate(n_flat=ibis.literal(1))
+    copied = copied_courses(s)
+    bulk = bulk_courses(s)
+    t = can.left_join(copied, can.pathway_id == copied.c_pathway_id)
+    t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
+    t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
+    t = t.left_join(can_flat, t.pathway_id == can_flat.l_pathway_id)
+    t = t.mutate(
+        grp=_group(t, unit),
+        o_copied=t.copied.fill_null(0),
+        o_bulk=t.bulk.fill_null(0),
+        o_flat=t.flat.fill_null(0),
+        n_flat=t.n_flat.fill_null(0),
+    )
+    t = t.mutate(o_event=((t.o_copied + t.o_bulk + t.o_flat) > 0).cast("int64"))
+    aggs = {
+        c: t[c].sum()
+        for k in ("copied", "bulk", "flat", "event")
+        for c in (f"n_{k}", f"o_{k}")
+        if c != "n_event"
+    }
+    df = _fetch(ctx, t.group_by("grp").aggregate(n_event=t.count(), **aggs))
+    if not (df["grp"] == "unit").any():
+        raise ValueError(f"no course with PHQ-9/GAD-7 scores for unit {unit}")
+    keys = [k for k, _, _ in FABRICATION_ROWS if k == "event" or df[f"n_{k}"].fillna(0).sum() > 0]
+    rows = [(k, label) for k, label, _ in FABRICATION_ROWS if k in keys]
+    short = {label: sh for _, label, sh in FABRICATION_ROWS}
+    tab = _compare(
+        _counts(df, keys), rows, cat="signature", n_name="courses", o_name="with_signature"
+    )
+    ev_label = FABRICATION_ROWS[-1][1]
+    me = _row(tab, "signature", ev_label, "this unit")
+    ot = _row(tab, "signature", ev_label, "other units")
+    mine = tab[(tab["group"] == GROUPS[0]) & (tab["signature"] != ev_label) & (tab["courses"] > 0)]
+    parts = [
+        f"{short[r.signature]} in {int(r.with_signature)} of {int(r.courses)}"
+        for r in mine.itertuples(index=False)
+    ]
+    words = (
+        f"{int(me['with_signature'])} of {_unit_words(ctx)} {int(me['courses'])} courses with "
+        f"PHQ-9/GAD-7 scores show at least one of these patterns ({_pct(me['share'])}), against "
+        f"{_pct(ot['share'])} of other units' {int(ot['courses'])} courses"
+        + (f": {'; '.join(parts)} where it can be seen." if parts else ".")
+    )
+    missing = [short[label] for k, label, _ in FABRICATION_ROWS if k not in keys]
+    gone = f" Not shown, because the data cannot show it: {', '.join(missing)}." if missing else ""
+    return Evidence(
+        title="Copied answers, bulk entry and flat trajectories, against other units",
+        table=tab,
+        chart=_bars(tab, "signature", short, "of courses"),
+        how_to_read=(
+            "Each pair of bars is one pattern: red is the share of this unit's courses that "
+            "show it, grey other units'. Copied answers: every answer set (total 8 or more, at "
+            "least three) is also another patient's of the same unit; bulk entry: a score "
+            f"entered by one person within 15 minutes of scores for {BULK_PATHWAYS} or more "
+            f"courses, not by the patient; flat: the same total, {FLAT_MIN_SCORE} or more, on "
+            "every scored day of every measure scored three or more times. Each share counts "
+            "only courses where the pattern can be seen (answer sets recorded, entry recorded, "
+            "three scored days); the last pair is any of them over all courses. Batch entry of "
+            "paper forms and stable symptoms explain some; the test compares like with like." + gone
         ),
         words=words,
     )

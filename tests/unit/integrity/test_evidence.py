@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -11,16 +11,21 @@ import pytest
 
 from clearwater.dataset.model import CleanData
 from clearwater.integrity import run_audit
+from clearwater.integrity.base import PATTERNS
 from clearwater.integrity.evidence import (
     EVIDENCE,
     Evidence,
     adsm_suppression_evidence,
     assessment_as_treatment_evidence,
     build_evidence,
+    cherry_picking_evidence,
     coaching_evidence,
+    dropout_fill_evidence,
     early_discharge_evidence,
+    fabrication_evidence,
     holding_list_evidence,
     p_table,
+    repeat_until_good_evidence,
 )
 from clearwater.integrity.report import report_sections
 from clearwater.report.core import chart_svg, escape
@@ -63,14 +68,8 @@ def test_p_table_three_sigma_binomial_limits():
     )
 
 
-def test_registry_covers_the_promised_patterns():
-    assert set(EVIDENCE) == {
-        "holding_list",
-        "adsm_suppression",
-        "coaching",
-        "early_discharge",
-        "assessment_as_treatment",
-    }
+def test_registry_covers_every_pattern():
+    assert set(EVIDENCE) == set(PATTERNS)
 
 
 def test_holding_list_p_chart_on_every_engine(engine):
@@ -250,6 +249,257 @@ def test_adsm_completion_and_descriptor_mix(duckdb_engine):
     _renders(ev)
 
 
+SCORE_COLS = [
+    "pathway_id", "contact_id", "tool", "score", "score_date",
+    "recorded_at", "item_scores", "recorded_by", "entry_mode",
+]  # fmt: skip
+EMPTY_CONTACT = pd.DataFrame(
+    columns=["contact_id", "pathway_id", "contact_date", "app_type", "attend_code"]
+)
+
+
+def test_repeat_until_good_kept_scores_and_items_on_every_engine(engine):
+    day, t0 = date(2023, 5, 1), datetime(2023, 5, 1, 10, 0)
+    t1 = datetime(2023, 5, 1, 10, 20)
+    hi, lo = "2,2,2,2,2,1,1,1,1", "1,1,1,1,1,1,1,1,1"  # items 1-5 differ, 6-9 do not
+    rows = [
+        ("A0", None, "PHQ9", 14, day, t0, hi, None, "self"),
+        ("A0", None, "PHQ9", 9, day, t1, lo, None, "self"),  # kept lower
+        ("A1", None, "PHQ9", 9, day, t0, lo, None, "self"),
+        ("A1", None, "PHQ9", 14, day, t1, hi, None, "self"),  # kept higher
+        ("A2", None, "GAD7", 10, day, t0, None, None, "self"),
+        ("A2", None, "GAD7", 10, day, t1, None, None, "self"),  # kept the same, no items
+        ("A3", None, "PHQ9", 12, day, t0, None, None, "self"),  # one administration
+        ("B0", None, "PHQ9", 12, day, t0, "2,2,2,2,1,1,1,1,0", None, "self"),
+        ("B0", None, "PHQ9", 12, day, t1, "2,2,2,2,1,1,1,1,0", None, "self"),  # same
+        ("B1", None, "PHQ9", 10, day, t0, None, None, "self"),
+        ("B1", None, "PHQ9", 12, day, t1, None, None, "self"),  # higher
+    ]
+    score = pd.DataFrame(rows, columns=SCORE_COLS)
+    pw = pd.DataFrame([_pw(p, p[0]) for p in ("A0", "A1", "A2", "A3", "B0", "B1")])
+    ev = repeat_until_good_evidence(
+        _ctx(engine, {"score": score, "contact": EMPTY_CONTACT}, pw), "A"
+    )
+    want = {
+        "measure": ["all measures"] * 2,
+        "part": ["total score"] * 2,
+        "group": ["this unit", "other units"],
+        "repeats": [3, 2],
+        "kept_lower": [1, 0],
+        "kept_same": [1, 1],
+        "kept_higher": [1, 1],
+    }
+    for item in range(1, 10):
+        moved = item <= 5
+        for grp, n, low, same, high in (
+            ("this unit", 2, int(moved), 2 * (not moved), int(moved)),
+            ("other units", 1, 0, 1, 0),
+        ):
+            for col, v in zip(want, ["PHQ9", f"item {item}", grp, n, low, same, high], strict=True):
+                want[col].append(v)
+    want["share_kept_lower"] = [
+        k / n for k, n in zip(want["kept_lower"], want["repeats"], strict=True)
+    ]
+    _frame_eq(ev.table, want)
+    assert ev.words == (
+        "1 of this therapist's 3 questionnaires repeated on the same day kept a lower score "
+        "than the first one entered (33%), against 0% of other units' 2 repeats; where both "
+        "answer sets were recorded, the item most often lower on the kept one was PHQ9 item 1 "
+        "(1 of 2)."
+    )
+    _renders(ev)
+
+
+def test_dropout_fill_signature_shares_on_every_engine(engine):
+    d1, d8 = date(2023, 5, 1), date(2023, 5, 8)
+    contacts = [
+        ("c1", "A0", d1, "02", "5"),
+        ("c2", "A0", d8, "02", "5"),
+        ("c3", "A1", d1, "02", "5"),
+        ("c4", "A1", d8, "02", "3"),  # did not attend
+        ("c5", "A2", d1, "02", "5"),
+        ("c6", "A3", d1, "02", "5"),
+        ("c7", "B0", d1, "02", "5"),
+        ("c8", "B1", d1, "02", "5"),
+    ]
+    rows = [
+        ("A0", "c1", "PHQ9", 14, d1, None),
+        ("A0", "c2", "PHQ9", 12, d8, None),  # clean
+        ("A1", "c3", "PHQ9", 14, d1, None),
+        ("A1", "c4", "PHQ9", 8, d8, None),  # not attended + after last attended: event
+        ("A2", "c5", "PHQ9", 14, d1, datetime(2023, 7, 20, 12)),  # entered 80 days late
+        ("A2", None, "PHQ9", 6, date(2023, 7, 10), None),  # after last attended + discharge
+        ("A3", "c6", "PHQ9", 14, d1, None),
+        ("A3", None, "PHQ9", 9, date(2023, 5, 15), None),  # after last attended only
+        ("B0", "c7", "PHQ9", 14, d1, datetime(2023, 5, 1, 12)),  # entry time, on time
+        ("B1", "c8", "PHQ9", 14, d1, None),
+        ("B1", None, "PHQ9", 10, date(2023, 5, 20), None),  # after last attended only
+    ]
+    ids = ("A0", "A1", "A2", "A3", "B0", "B1")
+    frames, pw = _frames_for_scores(rows, [_pw(p, p[0]) for p in ids], contacts)
+    ev = dropout_fill_evidence(_ctx(engine, frames, pw), "A")
+    labels = [
+        "a score at a contact that was not attended",
+        "a score dated after the last attended contact",
+        "a score dated after discharge",
+        "a score entered more than 28 days after its date",
+        "a score with 2 or more of these (the check's event)",
+    ]
+    _frame_eq(
+        ev.table,
+        {
+            "signature": [x for x in labels for _ in (0, 1)],
+            "group": ["this unit", "other units"] * 5,
+            "courses": [4, 2, 4, 2, 4, 2, 1, 1, 4, 2],
+            "with_signature": [1, 0, 3, 1, 1, 0, 1, 0, 2, 0],
+            "share": [0.25, 0.0, 0.75, 0.5, 0.25, 0.0, 1.0, 0.0, 0.5, 0.0],
+        },
+    )
+    assert ev.words == (
+        "2 of this therapist's 4 courses with scores had a score showing 2 or more signs that "
+        "the patient was not seen (50%), against 0% of other units' 2 courses; courses with "
+        "each sign: 1 missed contact, 3 after last attended, 1 after discharge, 1 entered late."
+    )
+    _renders(ev)
+
+
+def test_cherry_picking_endings_by_vulnerability_on_every_engine(engine):
+    def ref(pid, ended=False, end="46", seen=1, **kw):
+        base = dict(phq9_first=12.0, imd_decile=6.0, language="en", ethnic_group="White")
+        base.update(kw)
+        return _pw(pid, pid[0], contact_count=seen, ended_before_treatment=ended,
+                   end_code=end, **base)  # fmt: skip
+
+    pws = [
+        ref("A0", ended=True, phq9_first=22.0),  # severe, ended
+        ref("A1", end="10", imd_decile=1.0, language="pol"),  # two flags, not suitable
+        ref("A2", ethnic_group="Asian"),  # minority ethnic, treated
+        ref("A3"),
+        ref("A4", ended=True),
+        ref("A5", ended=True, seen=0, phq9_first=25.0),  # never seen: not counted
+        ref("B0", phq9_first=21.0),
+        ref("B1", ended=True),
+        ref("B2"),
+        ref("B3", language="English"),
+        ref("B4", ethnic_group="Not stated", imd_decile=None, language=None),
+    ]
+    frames, pw = _frames_for_scores([], pws)
+    ev = cherry_picking_evidence(_ctx(engine, frames, pw), "A")
+    labels = [
+        "all referrals seen",
+        "with any vulnerability flag",
+        "severe baseline (PHQ-9 20 or more)",
+        "most deprived areas (IMD decile 1-2)",
+        "preferred language not English",
+        "minority ethnic group",
+        "with no vulnerability flag",
+    ]
+    nan = float("nan")
+    _frame_eq(
+        ev.table,
+        {
+            "referrals": [x for x in labels for _ in (0, 1)],
+            "group": ["this unit", "other units"] * 7,
+            "seen": [5, 5, 3, 1, 1, 1, 1, 0, 1, 0, 1, 0, 2, 4],
+            "ended_before_treatment": [3, 1, 2, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1],
+            "share": [0.6, 0.2, 2 / 3, 0.0, 1.0, 0.0, 1.0, nan, 1.0, nan, 0.0, nan, 0.5, 0.25],
+        },
+    )
+    assert ev.words == (
+        "3 of this therapist's 5 referrals seen ended before treatment (60%, other units 20%); "
+        "of its 3 referrals with a vulnerability flag, 67% (other units 0%), and of its 2 "
+        "without one, 50% (other units 25%)."
+    )
+    _renders(ev)
+
+
+def _items(total: int, k: int, shift: int = 0) -> str:
+    v = [0] * k
+    for i in range(total):
+        v[(i + shift) % k] += 1
+    return ",".join(map(str, v))
+
+
+def test_fabrication_signature_shares_on_every_engine(engine):
+    days = [date(2023, 5, 1), date(2023, 5, 8), date(2023, 5, 15)]
+    rows, pws = [], []
+
+    def add(pid, tool, totals, items=True, at=None, by=None, mode="self"):
+        k = 9 if tool == "PHQ9" else 7
+        for i, (d, t) in enumerate(zip(days, totals, strict=False)):
+            rec = at + pd.Timedelta(minutes=i) if at is not None else None
+            vec = _items(t, k, shift=sum(map(ord, pid)) + i) if items else None
+            rows.append((pid, None, tool, t, d, rec, vec, by, mode))
+
+    for pid in ("A0", "A1", "A2", "A3", "A4", "B5"):
+        pws.append(_pw(pid, pid[0]))
+    add("A0", "PHQ9", [12, 12, 12])  # flat on both measures
+    add("A0", "GAD7", [9, 9, 9])
+    add("A1", "PHQ9", [15, 11, 6])  # ordinary
+    for pid in ("A2", "A3"):  # every answer set shared with the other: copied
+        for d, t in zip(days, [14, 11, 9], strict=True):
+            rows.append((pid, None, "PHQ9", t, d, None, _items(t, 9), None, "self"))
+    add("A4", "PHQ9", [13], items=False)  # one day, no answer sets: only in "any"
+    burst = pd.Timestamp("2023-06-30 21:00")
+    for i in range(5):  # five courses entered by one person within 15 minutes
+        pws.append(_pw(f"B{i}", "B"))
+        add(f"B{i}", "PHQ9", [15 - i, 12 - i], items=False, at=burst + pd.Timedelta(minutes=2 * i),
+            by="X", mode="clinician")  # fmt: skip
+    add("B5", "PHQ9", [15, 11, 6])
+    score = pd.DataFrame(rows, columns=SCORE_COLS)
+    ctx = _ctx(engine, {"score": score, "contact": EMPTY_CONTACT}, pd.DataFrame(pws))
+    ev = fabrication_evidence(ctx, "A")
+    labels = [
+        "every answer set shared with another patient of the unit",
+        "a score entered in a burst (5+ courses in 15 minutes)",
+        "the same total (of 5+) on every scored day",
+        "any of these (the check's event)",
+    ]
+    nan = float("nan")
+    _frame_eq(
+        ev.table,
+        {
+            "signature": [x for x in labels for _ in (0, 1)],
+            "group": ["this unit", "other units"] * 4,
+            "courses": [4, 1, 0, 5, 4, 1, 5, 6],
+            "with_signature": [2, 0, 0, 5, 1, 0, 3, 5],
+            "share": [0.5, 0.0, nan, 1.0, 0.25, 0.0, 0.6, 5 / 6],
+        },
+    )
+    assert ev.words == (
+        "3 of this therapist's 5 courses with PHQ-9/GAD-7 scores show at least one of these "
+        "patterns (60%), against 83% of other units' 6 courses: copied answers in 2 of 4; "
+        "flat trajectory in 1 of 4 where it can be seen."
+    )
+    _renders(ev)
+
+
+def test_new_builders_say_when_there_is_nothing_to_show(duckdb_engine):
+    # one unit with three single PHQ-9 scores and no answer sets or entry times
+    rows = [(f"A{i}", None, "PHQ9", 12 + i, date(2023, 5, 1 + 7 * i), None) for i in range(3)]
+    frames, pw = _frames_for_scores(rows, [_pw(f"A{i}", "A", contact_count=1) for i in range(3)])
+    for col, v in (("phq9_first", 12.0), ("imd_decile", 5.0), ("language", "en"),
+                   ("ethnic_group", "White"), ("ended_before_treatment", False)):  # fmt: skip
+        pw[col] = v
+    ctx = _ctx(duckdb_engine, frames, pw)
+    for builder, msg in (
+        (repeat_until_good_evidence, "no questionnaire repeated on the same day for unit A"),
+        (dropout_fill_evidence, "no course with scores for unit Z"),
+        (cherry_picking_evidence, "no referral seen by unit Z"),
+        (fabrication_evidence, "no course with PHQ-9/GAD-7 scores for unit Z"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            builder(ctx, "A" if builder is repeat_until_good_evidence else "Z")
+    # without answer sets or entry times, only what the data can show is shown
+    fab = fabrication_evidence(ctx, "A")
+    assert fab.table["signature"].unique().tolist() == ["any of these (the check's event)"]
+    assert "copied answers, bulk entry, flat trajectory" in fab.how_to_read
+    assert fab.words.endswith("against n/a of other units' 0 courses.")
+    drop = dropout_fill_evidence(ctx, "A")
+    assert not drop.table["signature"].str.contains("entered more than").any()
+    assert "so late entry is not shown" in drop.how_to_read
+
+
 def test_a_failing_builder_becomes_a_note(duckdb_engine, monkeypatch):
     frames, pw = _frames_for_scores([], [_pw("A0", "A")])
     ctx = _ctx(duckdb_engine, frames, pw)
@@ -258,6 +508,7 @@ def test_a_failing_builder_becomes_a_note(duckdb_engine, monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setitem(EVIDENCE, "coaching", broken)
+    monkeypatch.delitem(EVIDENCE, "cherry_picking")  # a detector without a builder: skipped
     ev, notes = build_evidence(ctx, [("coaching", "A"), ("cherry_picking", "A")])
     assert ev == {}
     assert notes == {

@@ -62,21 +62,10 @@ class CherryPickingDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
-        p = ctx.pw.filter(ctx.pw.contact_count.fill_null(0) >= 1)
-        lang = p.language.cast("string").lower()
-        flags = (
-            (p.phq9_first >= 20).fill_null(False).cast("int64")
-            + (p.imd_decile <= 2).fill_null(False).cast("int64")
-            + (lang.notnull() & ~lang.isin(ENGLISH)).fill_null(False).cast("int64")
-            + (p.ethnic_group.notnull() & ~p.ethnic_group.isin(("White", "Not stated")))
-            .fill_null(False)
-            .cast("int64")
-        )
+        p = seen_referrals(ctx)
+        flags = sum((f.cast("int64") for f in vulnerability_flags(p).values()), ibis.literal(0))
         flags = ibis.ifelse(flags > 2, 2, flags)
-        ended = (
-            p.ended_before_treatment.fill_null(False)
-            | p.end_code.isin(NOT_SUITABLE).fill_null(False)
-        ).cast("int64")
+        ended = ended_early(p).cast("int64")
         return p.select(unit_id=p.unit_id, stratum=flags.cast("string"), event=ended)
 
     def expected(self, agg: pd.DataFrame, ctx: AuditContext) -> pd.DataFrame:
@@ -109,3 +98,30 @@ class CherryPickingDetector(Detector):
                 }
             )
         return pd.DataFrame(rows)
+
+
+def seen_referrals(ctx: AuditContext) -> ibis.Table:
+    """The detector's referrals: pathways with at least one attended contact."""
+    return ctx.pw.filter(ctx.pw.contact_count.fill_null(0) >= 1)
+
+
+def vulnerability_flags(p: ibis.Table) -> dict[str, ibis.BooleanValue]:
+    """The four vulnerability flags of a referral (unknown counts as not vulnerable), keyed
+    'severe' (baseline PHQ-9 >= 20), 'deprived' (IMD decile 1-2), 'not_english' (preferred
+    language not English) and 'minority_ethnic' (ethnic group not White or Not stated)."""
+    lang = p.language.cast("string").lower()
+    return {
+        "severe": (p.phq9_first >= 20).fill_null(False),
+        "deprived": (p.imd_decile <= 2).fill_null(False),
+        "not_english": (lang.notnull() & ~lang.isin(ENGLISH)).fill_null(False),
+        "minority_ethnic": (
+            p.ethnic_group.notnull() & ~p.ethnic_group.isin(("White", "Not stated"))
+        ).fill_null(False),
+    }
+
+
+def ended_early(p: ibis.Table) -> ibis.BooleanValue:
+    """Ended before treatment, or ended as 'not suitable' (end codes 10, 11)."""
+    return p.ended_before_treatment.fill_null(False) | p.end_code.isin(NOT_SUITABLE).fill_null(
+        False
+    )

@@ -56,41 +56,53 @@ class DropoutFillDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
-        c = ctx.data["contact"]
-        att = (
-            c.filter(c.attend_code.isin(ATTENDED))
-            .group_by("pathway_id")
-            .aggregate(last_att=ibis._.contact_date.max())
-            .rename(a_pathway_id="pathway_id")
-        )
-        s = ctx.scores
-        s = s.left_join(att, s.pathway_id == att.a_pathway_id)
-        pw = ctx.pw.select(
-            d_pathway_id="pathway_id",
-            discharge_date="discharge_date",
-            end_code="end_code",
-            treated=ctx.pw.treatment_contacts >= 1,
-        )
-        s = s.inner_join(pw, s.pathway_id == pw.d_pathway_id)
-        late = s.recorded_at.notnull() & (
-            s.recorded_at.date().delta(s.score_date, unit="day") > LATE_ENTRY_DAYS
-        )
-
-        def one(x: ibis.BooleanValue) -> ibis.IntegerValue:
-            return x.fill_null(False).cast("int64")
-
-        n_sign = (
-            one(s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED))
-            + one(s.last_att.notnull() & (s.score_date > s.last_att))
-            + one(s.discharge_date.notnull() & (s.score_date > s.discharge_date))
-            + one(late)
-        )
+        s = score_signatures(ctx)
+        n_sign = sum((s[c] for c in SIGNATURES), ibis.literal(0))
         s = s.mutate(sign=(n_sign >= MIN_SIGNATURES).cast("int64"))
-        ending = ibis.ifelse(
-            ~s.treated.fill_null(False),
-            "untreated",
-            ibis.ifelse(s.end_code == "46", "planned", "other"),
-        )
-        s = s.mutate(ending=ending)
         per = s.group_by(["pathway_id", "unit_id", "ending"]).aggregate(event=s.sign.max())
         return per.select(unit_id=per.unit_id, stratum=per.ending, event=per.event)
+
+
+SIGNATURES = ("non_attended", "after_last_attended", "after_discharge", "late_entry")
+
+
+def score_signatures(ctx: AuditContext) -> ibis.Table:
+    """Every score row of the audit with one 0/1 column per signature in :data:`SIGNATURES`
+    (a: at a contact not attended, b: dated after the course's last attended contact, c:
+    dated after discharge, d: entered more than LATE_ENTRY_DAYS after its date) and the
+    course's ``ending`` ('planned', 'other' treated, 'untreated')."""
+    c = ctx.data["contact"]
+    att = (
+        c.filter(c.attend_code.isin(ATTENDED))
+        .group_by("pathway_id")
+        .aggregate(last_att=ibis._.contact_date.max())
+        .rename(a_pathway_id="pathway_id")
+    )
+    s = ctx.scores
+    s = s.left_join(att, s.pathway_id == att.a_pathway_id)
+    pw = ctx.pw.select(
+        d_pathway_id="pathway_id",
+        discharge_date="discharge_date",
+        end_code="end_code",
+        treated=ctx.pw.treatment_contacts >= 1,
+    )
+    s = s.inner_join(pw, s.pathway_id == pw.d_pathway_id)
+    late = s.recorded_at.notnull() & (
+        s.recorded_at.date().delta(s.score_date, unit="day") > LATE_ENTRY_DAYS
+    )
+
+    def one(x: ibis.BooleanValue) -> ibis.IntegerValue:
+        return x.fill_null(False).cast("int64")
+
+    ending = ibis.ifelse(
+        ~s.treated.fill_null(False),
+        "untreated",
+        ibis.ifelse(s.end_code == "46", "planned", "other"),
+    )
+    return s.mutate(
+        non_attended=one(s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED)),
+        after_last_attended=one(s.last_att.notnull() & (s.score_date > s.last_att)),
+        after_discharge=one(s.discharge_date.notnull() & (s.score_date > s.discharge_date)),
+        late_entry=one(late),
+        ending=ending,
+    )

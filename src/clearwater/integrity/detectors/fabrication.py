@@ -74,78 +74,12 @@ class FabricationDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
-        s = ctx.scores.filter(ctx.scores.tool.isin(CORE_TOOLS) & ctx.scores.score.notnull())
+        s = core_scores(ctx)
         base = s.select("pathway_id", "unit_id").distinct()
-        # (a) copied item vectors: every answer set of the course (>= 3, total >= 8) is one
-        # that another patient of the same unit also gave
-        v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY))
-        shared = (
-            v.group_by(["unit_id", "tool", "item_scores"])
-            .aggregate(np_=v.pathway_id.nunique())
-            .select(sh_unit="unit_id", sh_tool="tool", sh_items="item_scores", np_="np_")
-        )
-        vv = v.inner_join(
-            shared,
-            (v.unit_id == shared.sh_unit)
-            & (v.tool == shared.sh_tool)
-            & (v.item_scores == shared.sh_items),
-        )
-        copied = (
-            vv.group_by("pathway_id")
-            .aggregate(rows=ibis._.np_.count(), cp=(ibis._.np_ >= 2).cast("int64").sum())
-            .filter((ibis._.cp >= COPY_MIN_ROWS) & (ibis._.cp == ibis._.rows))
-            .select(c_pathway_id="pathway_id")
-            .mutate(copied=ibis.literal(1))
-        )
-        # (b) bulk entry
-        r = s.filter(
-            s.recorded_at.notnull()
-            & s.recorded_by.notnull()
-            & (s.entry_mode.fill_null("") != "self")
-        )
-        r = r.mutate(
-            b_day=r.recorded_at.date(),
-            b_hour=r.recorded_at.hour(),
-            b_q=r.recorded_at.minute() // 15,
-        )
-        bursts = (
-            r.group_by(["recorded_by", "b_day", "b_hour", "b_q"])
-            .aggregate(np_=r.pathway_id.nunique())
-            .filter(ibis._.np_ >= BULK_PATHWAYS)
-            .rename(x_by="recorded_by", x_day="b_day", x_hour="b_hour", x_q="b_q")
-        )
-        bulk = (
-            r.inner_join(
-                bursts,
-                (r.recorded_by == bursts.x_by)
-                & (r.b_day == bursts.x_day)
-                & (r.b_hour == bursts.x_hour)
-                & (r.b_q == bursts.x_q),
-            )
-            .select(b_pathway_id="pathway_id")
-            .distinct()
-            .mutate(bulk=ibis.literal(1))
-        )
-        # (c) flat trajectories: every core measure with >= FLAT_MIN_DAYS scored days has
-        # exactly the same total, of at least FLAT_MIN_SCORE, on all of them
-        seq = ctx.sequences(CORE_TOOLS)
-        per_tool = seq.group_by(["pathway_id", "tool"]).aggregate(
-            nd=seq.k.max(),
-            lo=seq.score.min(),
-            hi=seq.score.max(),
-            first=ibis.ifelse(seq.k == 1, seq.score, ibis.null()).max(),
-        )
-        long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
-        flat = (
-            long.group_by("pathway_id")
-            .aggregate(
-                tools=long.tool.count(),
-                flat_tools=((long.lo == long.hi) & (long.lo >= FLAT_MIN_SCORE)).cast("int64").sum(),
-            )
-            .filter(ibis._.flat_tools == ibis._.tools)
-            .select(f_pathway_id="pathway_id")
-            .mutate(flat=ibis.literal(1))
-        )
+        copied = copied_courses(s)
+        bulk = bulk_courses(s)
+        per_tool = per_tool_days(ctx)
+        flat = flat_courses(per_tool)
         t = base.left_join(copied, base.pathway_id == copied.c_pathway_id)
         t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
         t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
@@ -170,3 +104,94 @@ class FabricationDetector(Detector):
         )
         stratum = band + ":" + clip_label(t.d_days.fill_null(0), 0, 5, "d")
         return t.select(unit_id=t.unit_id, stratum=stratum, event=t.event)
+
+
+def core_scores(ctx: AuditContext) -> ibis.Table:
+    """PHQ-9/GAD-7 score rows with a total: the detector's trials are their courses."""
+    return ctx.scores.filter(ctx.scores.tool.isin(CORE_TOOLS) & ctx.scores.score.notnull())
+
+
+def copied_courses(s: ibis.Table) -> ibis.Table:
+    """Signature (a), copied item vectors: courses (``c_pathway_id``, ``copied`` = 1) whose
+    every answer set with total >= MIN_TOTAL_FOR_COPY (at least COPY_MIN_ROWS of them) is one
+    that another patient of the same unit also gave.  ``s``: :func:`core_scores`."""
+    v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY))
+    shared = (
+        v.group_by(["unit_id", "tool", "item_scores"])
+        .aggregate(np_=v.pathway_id.nunique())
+        .select(sh_unit="unit_id", sh_tool="tool", sh_items="item_scores", np_="np_")
+    )
+    vv = v.inner_join(
+        shared,
+        (v.unit_id == shared.sh_unit)
+        & (v.tool == shared.sh_tool)
+        & (v.item_scores == shared.sh_items),
+    )
+    return (
+        vv.group_by("pathway_id")
+        .aggregate(rows=ibis._.np_.count(), cp=(ibis._.np_ >= 2).cast("int64").sum())
+        .filter((ibis._.cp >= COPY_MIN_ROWS) & (ibis._.cp == ibis._.rows))
+        .select(c_pathway_id="pathway_id")
+        .mutate(copied=ibis.literal(1))
+    )
+
+
+def bulk_courses(s: ibis.Table) -> ibis.Table:
+    """Signature (b), bulk entry: courses (``b_pathway_id``, ``bulk`` = 1) with a score not
+    self-entered that one person entered in a 15-minute window in which they entered scores
+    for BULK_PATHWAYS or more courses.  ``s``: :func:`core_scores`."""
+    r = s.filter(
+        s.recorded_at.notnull() & s.recorded_by.notnull() & (s.entry_mode.fill_null("") != "self")
+    )
+    r = r.mutate(
+        b_day=r.recorded_at.date(),
+        b_hour=r.recorded_at.hour(),
+        b_q=r.recorded_at.minute() // 15,
+    )
+    bursts = (
+        r.group_by(["recorded_by", "b_day", "b_hour", "b_q"])
+        .aggregate(np_=r.pathway_id.nunique())
+        .filter(ibis._.np_ >= BULK_PATHWAYS)
+        .rename(x_by="recorded_by", x_day="b_day", x_hour="b_hour", x_q="b_q")
+    )
+    return (
+        r.inner_join(
+            bursts,
+            (r.recorded_by == bursts.x_by)
+            & (r.b_day == bursts.x_day)
+            & (r.b_hour == bursts.x_hour)
+            & (r.b_q == bursts.x_q),
+        )
+        .select(b_pathway_id="pathway_id")
+        .distinct()
+        .mutate(bulk=ibis.literal(1))
+    )
+
+
+def per_tool_days(ctx: AuditContext) -> ibis.Table:
+    """Per course x core measure: scored days ``nd``, lowest ``lo`` and highest ``hi`` kept
+    score and the ``first`` one."""
+    seq = ctx.sequences(CORE_TOOLS)
+    return seq.group_by(["pathway_id", "tool"]).aggregate(
+        nd=seq.k.max(),
+        lo=seq.score.min(),
+        hi=seq.score.max(),
+        first=ibis.ifelse(seq.k == 1, seq.score, ibis.null()).max(),
+    )
+
+
+def flat_courses(per_tool: ibis.Table) -> ibis.Table:
+    """Signature (c), flat trajectories: courses (``f_pathway_id``, ``flat`` = 1) where every
+    core measure with >= FLAT_MIN_DAYS scored days has exactly the same total, of at least
+    FLAT_MIN_SCORE, on all of them.  ``per_tool``: :func:`per_tool_days`."""
+    long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
+    return (
+        long.group_by("pathway_id")
+        .aggregate(
+            tools=long.tool.count(),
+            flat_tools=((long.lo == long.hi) & (long.lo >= FLAT_MIN_SCORE)).cast("int64").sum(),
+        )
+        .filter(ibis._.flat_tools == ibis._.tools)
+        .select(f_pathway_id="pathway_id")
+        .mutate(flat=ibis.literal(1))
+    )

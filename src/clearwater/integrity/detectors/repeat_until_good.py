@@ -52,18 +52,7 @@ class RepeatUntilGoodDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
-        s = ctx.scores.filter(ctx.scores.tool.isin(_TOOLS) & ctx.scores.score.notnull())
-        key = [s.pathway_id, s.tool, s.score_date]
-        w_first = ibis.window(group_by=key, order_by=[s.order_ts, s.source_row])
-        w_last = ibis.window(
-            group_by=key, order_by=[ibis.desc(s.order_ts), ibis.desc(s.source_row)]
-        )
-        s = s.mutate(rf=ibis.row_number().over(w_first), rl=ibis.row_number().over(w_last))
-        day = s.group_by(["pathway_id", "unit_id", "tool", "score_date"]).aggregate(
-            n=ibis._.score.count(),
-            first=ibis.ifelse(ibis._.rf == 0, ibis._.score, ibis.null()).max(),
-            kept=ibis.ifelse(ibis._.rl == 0, ibis._.score, ibis.null()).max(),
-        )
+        day = same_day_administrations(ctx)
         day = day.mutate(bad=((day.n >= 2) & (day.kept < day.first)).cast("int64"))
         per = day.group_by(["pathway_id", "unit_id"]).aggregate(
             event=day.bad.max(), days=day.score_date.nunique()
@@ -71,3 +60,23 @@ class RepeatUntilGoodDetector(Detector):
         return per.select(
             unit_id=per.unit_id, stratum=clip_label((per.days + 2) // 3, 1, 5, "d"), event=per.event
         )
+
+
+def same_day_administrations(ctx: AuditContext, *, items: bool = False) -> ibis.Table:
+    """One row per course x measure x scored day: ``n`` administrations, the ``first``
+    entered score and the ``kept`` one (entered last; entry time, then row order).  With
+    ``items``, also ``first_items`` and ``kept_items`` (their item vectors, may be null)."""
+    s = ctx.scores.filter(ctx.scores.tool.isin(_TOOLS) & ctx.scores.score.notnull())
+    key = [s.pathway_id, s.tool, s.score_date]
+    w_first = ibis.window(group_by=key, order_by=[s.order_ts, s.source_row])
+    w_last = ibis.window(group_by=key, order_by=[ibis.desc(s.order_ts), ibis.desc(s.source_row)])
+    s = s.mutate(rf=ibis.row_number().over(w_first), rl=ibis.row_number().over(w_last))
+    aggs = {
+        "n": s.score.count(),
+        "first": ibis.ifelse(s.rf == 0, s.score, ibis.null()).max(),
+        "kept": ibis.ifelse(s.rl == 0, s.score, ibis.null()).max(),
+    }
+    if items:
+        aggs["first_items"] = ibis.ifelse(s.rf == 0, s.item_scores, ibis.null()).max()
+        aggs["kept_items"] = ibis.ifelse(s.rl == 0, s.item_scores, ibis.null()).max()
+    return s.group_by(["pathway_id", "unit_id", "tool", "score_date"]).aggregate(**aggs)
