@@ -2,12 +2,12 @@
 
 Two levels (--level); --patterns chooses the patterns to inject (default all nine).
 
-therapist (default): for each seed and intensity, synthesise an honest service with hard honest units
-(deprived, refugee, small, step-2-only, excellent) in which every standard clinician carries
-about 40 or more finished courses (a smaller service: few teams, fewer clinicians), inject
-each of the nine patterns on its own standard clinician (chosen at random among those with
-at least 40 finished courses, or 40 assessed referrals for the assessor-attributed
-patterns) at that intensity, run the audit at therapist level (FDR 0.05 across units x
+therapist (default): for each seed and intensity, synthesise an honest service with hard
+honest units (deprived, refugee, small, step-2-only, excellent) in which every standard
+clinician carries about 40 or more finished courses (a smaller service: few teams, fewer
+clinicians), inject each pattern on its own standard clinician (chosen at random among
+those with at least 40 finished courses, or 40 assessed referrals for the
+assessor-attributed patterns) at that intensity, run the audit at therapist level (FDR 0.05 across units x
 detectors, discrete Benjamini-Hochberg step-down), and count
 
 - sensitivity: gamed clinicians flagged by their own pattern's detector;
