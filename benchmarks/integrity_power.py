@@ -7,8 +7,8 @@ honest units (deprived, refugee, small, step-2-only, excellent) in which every s
 clinician carries about 40 or more finished courses (a smaller service: few teams, fewer
 clinicians), inject each pattern on its own standard clinician (chosen at random among
 those with at least 40 finished courses, or 40 assessed referrals for the
-assessor-attributed patterns) at that intensity, run the audit at therapist level (FDR 0.05 across units x
-detectors, discrete Benjamini-Hochberg step-down), and count
+assessor-attributed patterns) at that intensity, run the audit at therapist level (FDR
+0.05 across units x detectors, discrete Benjamini-Hochberg step-down), and count
 
 - sensitivity: gamed clinicians flagged by their own pattern's detector;
 - false-positive rate: honest clinicians (standard and hard units) flagged by any detector.
