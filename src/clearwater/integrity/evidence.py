@@ -118,6 +118,12 @@ def _fetch(ctx: AuditContext, expr: ibis.Table) -> pd.DataFrame:
     return pd.DataFrame(ctx.engine.execute(expr))
 
 
+def _count_words(k: int) -> str:
+    """Small counts in words, as plain English prose writes them ("two or more")."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[k] if 0 <= k < len(words) else str(k)
+
+
 def _month(y: pd.Series, m: pd.Series) -> pd.Series:
     return y.astype(int).astype(str) + "-" + m.astype(int).map("{:02d}".format)
 
@@ -611,8 +617,12 @@ def repeat_until_good_evidence(ctx: AuditContext, unit: str) -> Evidence:
     words = (
         f"{int(me['kept_lower'])} of {_unit_words(ctx)} {int(me['repeats'])} questionnaires "
         f"repeated on the same day kept a lower score than the first one entered "
-        f"({_pct(me['share_kept_lower'])}), against {_pct(ot['share_kept_lower'])} of other "
-        f"units' {int(ot['repeats'])} repeats"
+        f"({_pct(me['share_kept_lower'])}), "
+        + (
+            f"against {_pct(ot['share_kept_lower'])} of other units' {int(ot['repeats'])} repeats"
+            if ot["repeats"] > 0
+            else "while other units repeated no questionnaire on the same day"
+        )
     )
     mine = tab[(tab["part"] != "total score") & (tab["group"] == "this unit")]
     if len(mine) and mine["kept_lower"].max() > 0:
@@ -709,7 +719,11 @@ DROPOUT_ROWS = (
         f"a score entered more than {LATE_ENTRY_DAYS} days after its date",
         "entered late",
     ),
-    ("event", f"a score with {MIN_SIGNATURES} or more of these (the check's event)", "two or more"),
+    (
+        "event",
+        f"a score with {_count_words(MIN_SIGNATURES)} or more of these (the check's event)",
+        f"{_count_words(MIN_SIGNATURES)} or more",
+    ),
 )
 
 
@@ -752,7 +766,8 @@ def dropout_fill_evidence(ctx: AuditContext, unit: str) -> Evidence:
     ]
     words = (
         f"{int(me['with_signature'])} of {_unit_words(ctx)} {int(me['courses'])} courses with "
-        f"scores had a score showing {MIN_SIGNATURES} or more signs that the patient was not "
+        f"scores had a score showing {_count_words(MIN_SIGNATURES)} or more signs that the "
+        "patient was not "
         f"seen ({_pct(me['share'])}), against {_pct(ot['share'])} of other units' "
         f"{int(ot['courses'])} courses; courses with each sign: {', '.join(parts)}."
     )

@@ -258,6 +258,25 @@ EMPTY_CONTACT = pd.DataFrame(
 )
 
 
+def test_repeat_until_good_words_when_peers_never_repeat(duckdb_engine):
+    day, t0 = date(2023, 5, 1), datetime(2023, 5, 1, 10, 0)
+    rows = [
+        ("A0", None, "PHQ9", 14, day, t0, None, None, "self"),
+        ("A0", None, "PHQ9", 9, day, datetime(2023, 5, 1, 10, 20), None, None, "self"),
+        ("B0", None, "PHQ9", 12, day, t0, None, None, "self"),  # one administration only
+    ]
+    score = pd.DataFrame(rows, columns=SCORE_COLS)
+    pw = pd.DataFrame([_pw(p, p[0]) for p in ("A0", "B0")])
+    ev = repeat_until_good_evidence(
+        _ctx(duckdb_engine, {"score": score, "contact": EMPTY_CONTACT}, pw), "A"
+    )
+    assert ev.words == (
+        "1 of this therapist's 1 questionnaires repeated on the same day kept a lower score "
+        "than the first one entered (100%), while other units repeated no questionnaire on "
+        "the same day."
+    )
+
+
 def test_repeat_until_good_kept_scores_and_items_on_every_engine(engine):
     day, t0 = date(2023, 5, 1), datetime(2023, 5, 1, 10, 0)
     t1 = datetime(2023, 5, 1, 10, 20)
@@ -343,7 +362,7 @@ def test_dropout_fill_signature_shares_on_every_engine(engine):
         "a score dated after the last attended contact",
         "a score dated after discharge",
         "a score entered more than 28 days after its date",
-        "a score with 2 or more of these (the check's event)",
+        "a score with two or more of these (the check's event)",
     ]
     _frame_eq(
         ev.table,
@@ -356,7 +375,7 @@ def test_dropout_fill_signature_shares_on_every_engine(engine):
         },
     )
     assert ev.words == (
-        "2 of this therapist's 4 courses with scores had a score showing 2 or more signs that "
+        "2 of this therapist's 4 courses with scores had a score showing two or more signs that "
         "the patient was not seen (50%), against 0% of other units' 2 courses; courses with "
         "each sign: 1 missed contact, 3 after last attended, 1 after discharge, 1 entered late."
     )
