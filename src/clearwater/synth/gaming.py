@@ -27,7 +27,9 @@ assessor for holding_list and cherry_picking):
   two weeks of the quarter of their assessment.
 - cherry_picking: vulnerable referrals (IMD 1-2, not English, minority ethnic, PHQ-9 >= 20)
   taken into treatment -> ended 'not suitable' after assessment.
-- adsm_suppression: courses with an anxiety-specific measure -> those scores removed.
+- adsm_suppression: finished courses with an anxiety-specific measure -> those scores
+  removed (only finished courses count towards recovery, the figure the practice protects;
+  an open or untreated referral's ADSM would be suppressed to no purpose).
 - fabrication: finished courses -> PHQ-9/GAD-7 answers replaced by a few copied templates
   (flat totals), entered in one evening burst.
 """
@@ -317,7 +319,6 @@ def _early_discharge_days(st: _State, inj: Injection, pids: set[str]) -> pd.Seri
 
 def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
     own = st.p[_owner(st, inj)]
-    pids = set(own.index)
     pat = inj.pattern
     if pat == "coaching":
         last = _core_last(st, set(own[own["finished"]].index))
@@ -363,7 +364,8 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
         )
         return list(cand[known & vuln])
     if pat == "adsm_suppression":
-        s = st.s[st.s["ServiceRequestId"].isin(pids) & st.s["_tool"].isin(st.adsm_tools)]
+        fin = set(own[own["finished"]].index)
+        s = st.s[st.s["ServiceRequestId"].isin(fin) & st.s["_tool"].isin(st.adsm_tools)]
         return sorted(set(s["ServiceRequestId"]))
     raise ConfigError(f"unknown pattern {pat}")  # pragma: no cover - validated in Injection
 

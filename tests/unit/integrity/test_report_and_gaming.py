@@ -7,6 +7,7 @@ import pytest
 
 from clearwater.dataset.model import CleanData
 from clearwater.errors import ConfigError
+from clearwater.instruments import load_instruments
 from clearwater.integrity import run_audit
 from clearwater.integrity.report import report_sections
 from clearwater.synth.gaming import Injection, apply_injections
@@ -73,3 +74,32 @@ def test_early_discharge_injection_truncates_only_the_clinicians_own_sessions():
         # ended at one of the clinician's own sessions
         last = g.sort_values("CareContDate").iloc[-1]
         assert str(last["CarePersLocalId"]) == target, pid
+
+
+def test_adsm_suppression_injection_removes_only_finished_courses_adsm_scores():
+    """Only finished courses count towards recovery, so only their ADSMs are suppressed."""
+    gen = pytest.importorskip("clearwater.synth.generator")
+    r = gen.synthesise(gen.SynthConfig(referrals=1500, seed=4, teams=1, clinicians_per_team=4))
+    team = str(r.clinicians["team_id"].iloc[0])
+    tables, truth = apply_injections(
+        r.tables, r.clinicians, [Injection("adsm_suppression", team, 1.0, unit_type="team")], seed=0
+    )
+    S, C, R = "IDS607CodedScoreAssessmentAct", "IDS201CareContact", "IDS101Referral"
+    core = {"PHQ9", "GAD7", "WSAS"}
+    instruments = load_instruments()
+
+    def adsm_courses(t: dict[str, pd.DataFrame]) -> set[str]:
+        s = t[S].merge(t[C][["CareContactId", "ServiceRequestId"]], on="CareContactId")
+        tool = s["CodedAssToolType"].astype(str).map(lambda c: instruments.resolve_tool(c))
+        return set(s.loc[~tool.isin(core) & tool.notna(), "ServiceRequestId"])
+
+    before, after = adsm_courses(r.tables), adsm_courses(tables)
+    c = r.tables[C]
+    treat = c[c["AppType"].astype(str).isin({"02", "03", "05"})]
+    treat = treat[treat["AttendOrDNACode"].astype(str).isin({"5", "6"})]
+    n_treat = treat.groupby("ServiceRequestId").size()
+    ended = set(r.tables[R].loc[r.tables[R]["ServDischDate"].notna(), "ServiceRequestId"])
+    finished = {p for p in before if n_treat.get(p, 0) >= 2 and p in ended}
+    assert truth.iloc[0]["injected"] == truth.iloc[0]["eligible"] == len(finished) > 0
+    assert after == before - finished  # unfinished courses keep their ADSM scores
+    assert before - finished  # the case has unfinished courses with an ADSM to keep
