@@ -225,7 +225,7 @@ def anxiety_family(ctx: AuditContext) -> tuple[str, ...]:
 
 @_register("adsm_suppression")
 def adsm_suppression_evidence(ctx: AuditContext, unit: str) -> Evidence:
-    """Two p-charts by month of discharge over ended treated anxiety-family courses: the share
+    """Two p-charts by month of discharge over finished anxiety-family courses: the share
     of ADSM-descriptor courses with any score on their ADSM, and the share of anxiety-family
     courses that carry an ADSM descriptor.  Centres: all units' shares."""
     family = ctx.pw.problem_descriptor.isin(anxiety_family(ctx)) | ctx.pw.adsm.notnull()
@@ -245,7 +245,7 @@ def adsm_suppression_evidence(ctx: AuditContext, unit: str) -> Evidence:
         ),
     )
     if df.empty or not (df["grp"] == "unit").any():
-        raise ValueError(f"no ended treated anxiety courses for unit {unit}")
+        raise ValueError(f"no finished anxiety courses for unit {unit}")
     for c in ("fam", "adsm", "scored"):
         df[c] = df[c].fillna(0).astype("int64")
     if df["adsm"].sum() == 0:
@@ -279,10 +279,10 @@ def adsm_suppression_evidence(ctx: AuditContext, unit: str) -> Evidence:
     n_f = int(u["fam"].sum())
     oth_mix = oth["adsm"].sum() / oth["fam"].sum() if oth["fam"].sum() else float("nan")
     words = (
-        f"An anxiety-specific measure was recorded on {n_s} of {_unit_words(ctx)} {n_a} ended "
-        f"treated courses with an ADSM descriptor ({_pct(n_s / n_a if n_a else np.nan)}), "
+        f"An anxiety-specific measure was recorded on {n_s} of {_unit_words(ctx)} {n_a} "
+        f"finished courses with an ADSM descriptor ({_pct(n_s / n_a if n_a else np.nan)}), "
         f"against {_pct(c_scored)} across all units ({low_comp} month(s) below the lower "
-        f"control limit); {_pct(n_a / n_f)} of its {n_f} ended treated anxiety courses carried "
+        f"control limit); {_pct(n_a / n_f)} of its {n_f} finished anxiety courses carried "
         f"a descriptor that has an ADSM, against {_pct(oth_mix)} at other units ({low_mix} "
         "month(s) below the lower limit)."
     )
@@ -295,9 +295,9 @@ def adsm_suppression_evidence(ctx: AuditContext, unit: str) -> Evidence:
         table=tab,
         chart=chart,
         how_to_read=(
-            "Top: each point is one month's share of this unit's ended treated courses with an "
+            "Top: each point is one month's share of this unit's finished courses with an "
             "anxiety-specific descriptor that have any score on its measure. Bottom: the share "
-            "of its ended treated anxiety courses whose descriptor has such a measure (a drift "
+            "of its finished anxiety courses whose descriptor has such a measure (a drift "
             "down means descriptors moving to ones measured by GAD-7 alone). Solid lines are "
             "all units' shares, dashed steps 3-sigma limits; red points below the lower limit "
             "are special causes."

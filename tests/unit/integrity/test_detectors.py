@@ -239,9 +239,11 @@ def test_fabrication_and_adsm_on_every_engine(engine):
             "recorded_at", "item_scores", "recorded_by", "entry_mode",
         ],
     )  # fmt: skip
+    # A9: ended after one treatment contact, no SPIN score: not a finished course, no trial
+    pws.append(_pw("A9", "A", finished_course=False, treatment_contacts=1))
     pw = pd.DataFrame(pws)
     pw["adsm"] = None
-    pw.loc[pw["pathway_id"].isin(["A0", "A1", "B0"]), "adsm"] = "SPIN"
+    pw.loc[pw["pathway_id"].isin(["A0", "A1", "B0", "A9"]), "adsm"] = "SPIN"
     pw["problem_descriptor"] = "social_anxiety"
     # A1 has a SPIN score; A0 and B0 have none -> two ADSM events out of three trials
     score.loc[len(score)] = ("A1", None, "SPIN", 30, days[0], None, None, None, "self")

@@ -209,6 +209,7 @@ def test_adsm_completion_and_descriptor_mix(duckdb_engine):
         ("A2", "A", "gad", None, d6, 3, ["GAD7"]),
         ("A3", "A", "depression", None, d6, 3, ["PHQ9"]),  # not an anxiety descriptor
         ("A4", "A", "social_phobia", "SPIN", d6, 0, []),  # not treated
+        ("A5", "A", "ptsd", "IESR", d5, 1, []),  # one treatment contact: not a finished course
         ("B0", "B", "panic", "PDSS", date(2023, 5, 3), 4, ["PDSS"]),
         ("B1", "B", "panic", "PDSS", date(2023, 6, 3), 4, ["PDSS"]),
         ("B2", "B", "mixed_anxiety_depression", None, date(2023, 6, 10), 4, []),
@@ -217,7 +218,7 @@ def test_adsm_completion_and_descriptor_mix(duckdb_engine):
     for pid, unit, descr, adsm, disch, tc, tools in spec:
         pws.append(
             _pw(pid, unit, problem_descriptor=descr, adsm=adsm, discharge_date=disch,
-                treatment_contacts=tc)
+                treatment_contacts=tc, finished_course=tc >= 2)
         )  # fmt: skip
         rows += [(pid, None, tool, 20, date(2023, 4, 1), None) for tool in tools]
     frames, pw = _frames_for_scores(rows, pws)
@@ -240,11 +241,9 @@ def test_adsm_completion_and_descriptor_mix(duckdb_engine):
             "descriptor_ucl": [1.0, 1.0],
         },
     )
-    assert "on 1 of this therapist's 2 ended treated courses with an ADSM descriptor (50%)" in (
-        ev.words
-    )
+    assert "on 1 of this therapist's 2 finished courses with an ADSM descriptor (50%)" in (ev.words)
     assert "against 75% across all units" in ev.words
-    assert "67% of its 3 ended treated anxiety courses" in ev.words
+    assert "67% of its 3 finished anxiety courses" in ev.words
     assert "against 67% at other units" in ev.words
     _renders(ev)
 

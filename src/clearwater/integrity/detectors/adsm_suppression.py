@@ -8,22 +8,24 @@ from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
 
 
 def with_adsm_score(ctx: AuditContext, pathways: ibis.Table) -> ibis.Table:
-    """The ended treated courses among ``pathways``, with ``has`` = 1 where the course has
-    any score on its descriptor's ADSM (null otherwise).  Shared with the report evidence."""
-    p = pathways.filter(
-        (pathways.treatment_contacts.fill_null(0) >= 1) & pathways.discharge_date.notnull()
-    )
+    """The finished courses among ``pathways`` (ended, two or more treatment contacts: the
+    denominator of the national 'appropriate paired ADSM' measure), with ``has`` = 1 where the
+    course has any score on its descriptor's ADSM (null otherwise).  Shared with the report
+    evidence."""
+    p = pathways.filter(pathways.finished_course.fill_null(False))
     s = ctx.scores.filter(ctx.scores.score.notnull())
     got = s.select(a_pathway_id="pathway_id", a_tool="tool").distinct().mutate(has=ibis.literal(1))
     return p.left_join(got, (p.pathway_id == got.a_pathway_id) & (p.adsm == got.a_tool))
 
 
 class AdsmSuppressionDetector(Detector):
-    """Ended treated courses with an ADSM descriptor but no ADSM score at all, beyond peers.
+    """Finished courses with an ADSM descriptor but no ADSM score at all, beyond peers.
 
-    Trial: an ended course with at least one treatment contact whose problem descriptor has
-    an anxiety-disorder-specific measure.  Event: not a single score on that measure.  Stratum: the descriptor, since
-    completion differs honestly between, say, PTSD and social anxiety.
+    Trial: a finished course (ended after two or more treatment contacts) whose problem
+    descriptor has an anxiety-disorder-specific measure: the denominator of the national
+    'appropriate paired ADSM' measure, and the courses whose recovery the ADSM decides.
+    Event: not a single score on that measure.  Stratum: the descriptor, since completion
+    differs honestly between, say, PTSD and social anxiety.
     """
 
     info = DetectorInfo(
@@ -35,7 +37,7 @@ class AdsmSuppressionDetector(Detector):
             "judged on GAD-7 alone."
         ),
         statistic=(
-            "Count of ended treated courses with an ADSM descriptor and no ADSM score at all; "
+            "Count of finished courses with an ADSM descriptor and no ADSM score at all; "
             "expected from peers' completion for the same descriptor."
         ),
         null="ADSM completion for each descriptor matches peers', up to honest between-unit variation.",
@@ -49,8 +51,8 @@ class AdsmSuppressionDetector(Detector):
             "The descriptor was revised late in the course.",
             "Very short courses with no second measurement opportunity.",
         ),
-        event_words="treated courses without any anxiety-specific measure",
-        trial_words="ended treated courses with an anxiety-specific descriptor",
+        event_words="finished courses without any anxiety-specific measure",
+        trial_words="finished courses with an anxiety-specific descriptor",
         expected_words="than expected from peers with the same problem descriptors",
         min_effect=0.10,
         min_excess=3.0,
