@@ -59,6 +59,11 @@ class FabricationDetector(Detector):
             "Without item-level answers and entry timestamps only flat trajectories are tested.",
             "Copies between units (one person inventing data for several clinicians) are "
             "counted only within each unit.",
+            "Digit preference in totals is not tested: honest totals on a 0-27 scale follow the "
+            "case mix, so there is no within-data counterfactual for a preferred digit; copied "
+            "answers and flat trajectories cover invented answer sets instead.",
+            "Out-of-hours entry alone is not an event: clinicians honestly catch up on records "
+            "in the evening. Entry counts only when it comes in a burst for many courses.",
         ),
         innocent_explanations=(
             "Batch entry of paper questionnaires by an administrator (check entry mode and "
