@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from clearwater.integrity.base import DetectorResult
+from clearwater.integrity.stats import rate_sd
 from clearwater.report.core import PALETTE
 
 
@@ -23,7 +24,11 @@ def funnel_chart(res: DetectorResult, unit_id: str) -> alt.Chart:
     grid = np.linspace(max(1, u["n"].min()), u["n"].max() + 1, 60)
     lim = pd.DataFrame(
         [
-            {"n": n, "limit": z * np.sqrt(p * (1 - p) / n + res.tau2), "band": band}
+            {
+                "n": n,
+                "limit": z * np.sqrt(p * (1 - p) / n + rate_sd(res.tau2, p) ** 2),
+                "band": band,
+            }
             for n in grid
             for z, band in ((1.96, "95%"), (3.09, "99.8%"))
         ]

@@ -16,16 +16,20 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
    gaming unit in a small service cannot raise the others' expectations
    (:func:`robust_loo_expected`).
 2. **Honest heterogeneity.**  Real services differ for reasons nobody controls.  We estimate
-   the between-unit variance ``tau2`` of the observed-minus-expected rate with a *robust*
-   additive random-effects estimator.  With ``d_k = (o_k - e_k) / n_k``,
-   ``s_k^2 = p_k (1 - p_k) / n_k`` and ``z_k = d_k / sqrt(s_k^2 + tau2)``, ``tau2`` is the
+   the between-unit variance ``tau2`` of a unit's true rate *on the logit scale* (a random
+   effect that multiplies the odds, so a stratum honestly at 3% and one at 30% vary alike
+   in relative terms) with a *robust* random-effects estimator.  With
+   ``d_k = (o_k - e_k) / n_k``, ``s_k^2 = p_k (1 - p_k) / n_k``, the delta-method variance
+   of the rate ``tau2 * (p_k (1 - p_k))^2`` and
+   ``z_k = d_k / sqrt(s_k^2 + tau2 * (p_k (1 - p_k))^2)``, ``tau2`` is the
    smallest value >= 0 for which the mean of ``z_k^2`` over the 80% of units with the lowest
    ``z_k`` equals ``E[Z^2 | Z < 0.8416]`` for a standard normal ``Z``.  Setting the most
    *positive* units aside (where gaming would sit; gaming is one-sided) means a minority of
    atypical units cannot inflate the heterogeneity that is then used to judge them, while
    honest spread on both sides is still measured (unlike DerSimonian-Laird, which uses all).
 3. **One-sided p-value under a beta-binomial null** with mean ``p_k = e_k / n_k`` and
-   intra-unit correlation ``rho = tau2 / (p_k (1 - p_k))``: ``P(X >= o_k)``.  Exact for small
+   intra-unit correlation ``rho = tau2 * p_k (1 - p_k)`` (the same rate variance):
+   ``P(X >= o_k)``.  Exact for small
    units (no normal approximation), conservative because the distribution is discrete.
 4. **False-discovery control** (Benjamini-Hochberg, or Benjamini-Yekutieli) across every
    unit x detector test, in :mod:`clearwater.integrity.combine`.
@@ -155,7 +159,8 @@ def _trimmed_target(keep: float) -> float:
 def robust_tau2(
     n: np.ndarray, o: np.ndarray, e: np.ndarray, *, min_n: float = 5, keep: float = TRIM_KEEP
 ) -> float:
-    """Robust additive between-unit variance of (o - e)/n (see module docstring).
+    """Robust between-unit variance, on the logit scale, of the units' true rates (see the
+    module docstring; :func:`rate_rho` turns it into each unit's intra-unit correlation).
 
     The units with the largest *positive* z (the top ``1 - keep`` share, where gaming would
     sit) are set aside; ``tau2`` is the smallest value making the mean z^2 of the rest equal
@@ -171,11 +176,12 @@ def robust_tau2(
     p = np.clip(e / n, 1e-6, 1 - 1e-6)
     d = (o - e) / n
     s2 = p * (1 - p) / n
+    g = (p * (1 - p)) ** 2  # rate variance per unit of logit-scale variance (delta method)
     m = max(MIN_UNITS_FOR_TAU - 1, int(np.ceil(keep * len(n))))
     target = _trimmed_target(keep)
 
     def stat(t2: float) -> float:
-        z = np.sort(d / np.sqrt(s2 + t2))[:m]
+        z = np.sort(d / np.sqrt(s2 + t2 * g))[:m]
         return float(np.mean(z**2))
 
     if stat(0.0) <= target:
@@ -229,6 +235,18 @@ def pvalue_support(n: float, p: float, rho: float) -> np.ndarray:
     return np.append(np.maximum.accumulate(np.asarray(sf, float)), 1.0)
 
 
+def rate_rho(tau2: float, p: float) -> float:
+    """Intra-unit correlation of a beta-binomial whose rate varies like a logit-normal one
+    with variance ``tau2`` around ``p``: rate variance ``tau2 (p (1 - p))^2`` divided by
+    ``p (1 - p)`` (capped at MAX_RHO)."""
+    return min(tau2 * p * (1 - p), MAX_RHO)
+
+
+def rate_sd(tau2: float, p: float) -> float:
+    """Standard deviation of a unit's true rate around ``p`` (funnel-plot limits)."""
+    return float(np.sqrt(tau2) * p * (1 - p))
+
+
 def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame:
     """Add ``tau2``, ``rho``, ``z`` and one-sided ``p_value`` to a frame of n, o, e per unit.
 
@@ -248,7 +266,7 @@ def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame
             rhos.append(np.nan)
             continue
         p = float(np.clip(e / n, 1e-9, 1 - 1e-9))
-        rho = min(tau2 / (p * (1 - p)), MAX_RHO)
+        rho = rate_rho(tau2, p)
         var = n * p * (1 - p) * (1 + (n - 1) * rho)
         zs.append((o - e) / np.sqrt(var) if var > 0 else np.nan)
         rhos.append(rho)
