@@ -735,8 +735,7 @@ def dropout_fill_evidence(ctx: AuditContext, unit: str) -> Evidence:
     showing two or more (the detector's event).  Late entry counts over courses with at least
     one entry time and is left out when no score in the data has one."""
     s = score_signatures(ctx)
-    n_sign = sum((s[c] for c in SIGNATURES), ibis.literal(0))
-    s = s.mutate(event=(n_sign >= MIN_SIGNATURES).cast("int64"), timed=s.recorded_at.notnull())
+    s = s.mutate(event=s.sign, timed=s.recorded_at.notnull())
     per = s.group_by(["pathway_id", "unit_id"]).aggregate(
         timed=s.timed.cast("int64").max(), **{k: s[k].max() for k in (*SIGNATURES, "event")}
     )

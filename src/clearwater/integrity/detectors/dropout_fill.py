@@ -57,8 +57,6 @@ class DropoutFillDetector(Detector):
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
         s = score_signatures(ctx)
-        n_sign = sum((s[c] for c in SIGNATURES), ibis.literal(0))
-        s = s.mutate(sign=(n_sign >= MIN_SIGNATURES).cast("int64"))
         per = s.group_by(["pathway_id", "unit_id", "ending"]).aggregate(event=s.sign.max())
         return per.select(unit_id=per.unit_id, stratum=per.ending, event=per.event)
 
@@ -69,8 +67,9 @@ SIGNATURES = ("non_attended", "after_last_attended", "after_discharge", "late_en
 def score_signatures(ctx: AuditContext) -> ibis.Table:
     """Every score row of the audit with one 0/1 column per signature in :data:`SIGNATURES`
     (a: at a contact not attended, b: dated after the course's last attended contact, c:
-    dated after discharge, d: entered more than LATE_ENTRY_DAYS after its date) and the
-    course's ``ending`` ('planned', 'other' treated, 'untreated')."""
+    dated after discharge, d: entered more than LATE_ENTRY_DAYS after its date), ``sign`` = 1
+    where MIN_SIGNATURES or more of them hold (the check's event) and the course's ``ending``
+    ('planned', 'other' treated, 'untreated')."""
     c = ctx.data["contact"]
     att = (
         c.filter(c.attend_code.isin(ATTENDED))
@@ -99,10 +98,12 @@ def score_signatures(ctx: AuditContext) -> ibis.Table:
         "untreated",
         ibis.ifelse(s.end_code == "46", "planned", "other"),
     )
-    return s.mutate(
+    s = s.mutate(
         non_attended=one(s.attend_code.notnull() & ~s.attend_code.isin(ATTENDED)),
         after_last_attended=one(s.last_att.notnull() & (s.score_date > s.last_att)),
         after_discharge=one(s.discharge_date.notnull() & (s.score_date > s.discharge_date)),
         late_entry=one(late),
         ending=ending,
     )
+    n_sign = sum((s[c] for c in SIGNATURES), ibis.literal(0))
+    return s.mutate(sign=(n_sign >= MIN_SIGNATURES).cast("int64"))
