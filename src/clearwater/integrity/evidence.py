@@ -46,13 +46,12 @@ from clearwater.integrity.detectors.dropout_fill import (
 )
 from clearwater.integrity.detectors.fabrication import (
     BULK_PATHWAYS,
-    FLAT_MIN_DAYS,
     FLAT_MIN_SCORE,
-    bulk_courses,
-    copied_courses,
     core_scores,
-    flat_courses,
+    course_signatures,
     per_tool_days,
+    scored_long,
+    staff_entered,
 )
 from clearwater.integrity.detectors.repeat_until_good import same_day_administrations
 
@@ -886,33 +885,29 @@ def fabrication_evidence(ctx: AuditContext, unit: str) -> Evidence:
     FLAT_MIN_DAYS or more days; a signature no course can show is left out."""
     s = core_scores(ctx)
     per_tool = per_tool_days(ctx)
-    flat = flat_courses(per_tool)
-    can = s.group_by(["pathway_id", "unit_id"]).aggregate(
+    sig = course_signatures(s, per_tool)
+    # where each signature can be seen: an answer set recorded, a staff entry recorded, a
+    # measure scored on enough days
+    can = s.group_by(c_pathway_id="pathway_id").aggregate(
         n_copied=s.item_scores.notnull().cast("int64").max(),
-        n_bulk=(
-            s.recorded_at.notnull()
-            & s.recorded_by.notnull()
-            & (s.entry_mode.fill_null("") != "self")
-        )
-        .cast("int64")
-        .max(),
+        n_bulk=staff_entered(s).cast("int64").max(),
     )
-    long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
-    can_flat = long.select(l_pathway_id="pathway_id").distinct().mutate(n_flat=ibis.literal(1))
-    copied = copied_courses(s)
-    bulk = bulk_courses(s)
-    t = can.left_join(copied, can.pathway_id == copied.c_pathway_id)
-    t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
-    t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
+    can_flat = (
+        scored_long(per_tool)
+        .select(l_pathway_id="pathway_id")
+        .distinct()
+        .mutate(n_flat=ibis.literal(1))
+    )
+    t = sig.inner_join(can, sig.pathway_id == can.c_pathway_id)
     t = t.left_join(can_flat, t.pathway_id == can_flat.l_pathway_id)
     t = t.mutate(
         grp=_group(t, unit),
-        o_copied=t.copied.fill_null(0),
-        o_bulk=t.bulk.fill_null(0),
-        o_flat=t.flat.fill_null(0),
+        o_copied=t.copied,
+        o_bulk=t.bulk,
+        o_flat=t.flat,
+        o_event=t.event,
         n_flat=t.n_flat.fill_null(0),
     )
-    t = t.mutate(o_event=((t.o_copied + t.o_bulk + t.o_flat) > 0).cast("int64"))
     aggs = {
         c: t[c].sum()
         for k in ("copied", "bulk", "flat", "event")

@@ -80,17 +80,8 @@ class FabricationDetector(Detector):
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
         s = core_scores(ctx)
-        base = s.select("pathway_id", "unit_id").distinct()
-        copied = copied_courses(s)
-        bulk = bulk_courses(s)
         per_tool = per_tool_days(ctx)
-        flat = flat_courses(per_tool)
-        t = base.left_join(copied, base.pathway_id == copied.c_pathway_id)
-        t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
-        t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
-        event = (t.copied.fill_null(0) + t.bulk.fill_null(0) + t.flat.fill_null(0) > 0).cast(
-            "int64"
-        )
+        t = course_signatures(s, per_tool)
         # Stratum, coarse to fine: baseline PHQ-9 band x scored days (1..5+).  Mild, short
         # courses honestly share low-score answer sets and stay flat more often, so they are
         # compared with peers' mild, short courses (a step-2 caseload is not a fabrication).
@@ -98,7 +89,6 @@ class FabricationDetector(Detector):
             x_phq=ibis.ifelse(per_tool.tool == "PHQ9", per_tool.first, ibis.null()).max(),
             d_days=per_tool.nd.max(),
         )
-        t = t.mutate(event=event)
         t = t.left_join(course, t.pathway_id == course.x_pathway_id)
         band = ibis.cases(
             (t.x_phq.isnull(), "p?"),
@@ -114,6 +104,35 @@ class FabricationDetector(Detector):
 def core_scores(ctx: AuditContext) -> ibis.Table:
     """PHQ-9/GAD-7 score rows with a total: the detector's trials are their courses."""
     return ctx.scores.filter(ctx.scores.tool.isin(CORE_TOOLS) & ctx.scores.score.notnull())
+
+
+def course_signatures(s: ibis.Table, per_tool: ibis.Table) -> ibis.Table:
+    """One row per course with scores (``pathway_id``, ``unit_id``): 0/1 ``copied``, ``bulk``
+    and ``flat`` and ``event`` (any of them, the check's event).  ``s``: :func:`core_scores`;
+    ``per_tool``: :func:`per_tool_days`."""
+    base = s.select("pathway_id", "unit_id").distinct()
+    copied = copied_courses(s)
+    bulk = bulk_courses(s)
+    flat = flat_courses(per_tool)
+    t = base.left_join(copied, base.pathway_id == copied.c_pathway_id)
+    t = t.left_join(bulk, t.pathway_id == bulk.b_pathway_id)
+    t = t.left_join(flat, t.pathway_id == flat.f_pathway_id)
+    t = t.mutate(copied=t.copied.fill_null(0), bulk=t.bulk.fill_null(0), flat=t.flat.fill_null(0))
+    t = t.mutate(event=((t.copied + t.bulk + t.flat) > 0).cast("int64"))
+    return t.select("pathway_id", "unit_id", "copied", "bulk", "flat", "event")
+
+
+def staff_entered(s: ibis.Table) -> ibis.BooleanValue:
+    """Score rows whose entry time and person are recorded and not entered by the patient:
+    the rows bulk entry can be seen on."""
+    return (
+        s.recorded_at.notnull() & s.recorded_by.notnull() & (s.entry_mode.fill_null("") != "self")
+    )
+
+
+def scored_long(per_tool: ibis.Table) -> ibis.Table:
+    """Course x measure rows scored on FLAT_MIN_DAYS or more days: where flatness can be seen."""
+    return per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
 
 
 def copied_courses(s: ibis.Table) -> ibis.Table:
@@ -145,9 +164,7 @@ def bulk_courses(s: ibis.Table) -> ibis.Table:
     """Signature (b), bulk entry: courses (``b_pathway_id``, ``bulk`` = 1) with a score not
     self-entered that one person entered in a 15-minute window in which they entered scores
     for BULK_PATHWAYS or more courses.  ``s``: :func:`core_scores`."""
-    r = s.filter(
-        s.recorded_at.notnull() & s.recorded_by.notnull() & (s.entry_mode.fill_null("") != "self")
-    )
+    r = s.filter(staff_entered(s))
     r = r.mutate(
         b_day=r.recorded_at.date(),
         b_hour=r.recorded_at.hour(),
@@ -189,7 +206,7 @@ def flat_courses(per_tool: ibis.Table) -> ibis.Table:
     """Signature (c), flat trajectories: courses (``f_pathway_id``, ``flat`` = 1) where every
     core measure with >= FLAT_MIN_DAYS scored days has exactly the same total, of at least
     FLAT_MIN_SCORE, on all of them.  ``per_tool``: :func:`per_tool_days`."""
-    long = per_tool.filter(per_tool.nd >= FLAT_MIN_DAYS)
+    long = scored_long(per_tool)
     return (
         long.group_by("pathway_id")
         .aggregate(
