@@ -104,6 +104,11 @@ class AuditContext:
         return p.mutate(unit_id=unit.cast("string")).filter(ibis._.unit_id.notnull())
 
     @cached_property
+    def finished(self) -> ibis.Table:
+        """The finished courses among :attr:`pw` (ended after two or more treatment contacts)."""
+        return self.pw.filter(self.pw.finished_course.fill_null(False))
+
+    @cached_property
     def scores(self) -> ibis.Table:
         """Score rows of the pathways, with their contact's attendance and the unit."""
         s = self.data["score"]

@@ -315,7 +315,7 @@ def coaching_evidence(ctx: AuditContext, unit: str) -> Evidence:
     per score 0..27 for the unit, and other units' distribution rescaled to its count."""
     seq = ctx.sequences(("PHQ9",))
     last = seq.filter((seq.k_rev == 1) & (seq.n_days >= 2))
-    fin = ctx.pw.filter(ctx.pw.finished_course.fill_null(False)).select(f_pathway_id="pathway_id")
+    fin = ctx.finished.select(f_pathway_id="pathway_id")
     last = last.inner_join(fin, last.pathway_id == fin.f_pathway_id)
     sc = last.score.round().cast("int64")
     t = last.mutate(grp=_group(last, unit), s=ibis.ifelse(sc < 0, 0, ibis.ifelse(sc > 27, 27, sc)))
@@ -378,7 +378,7 @@ def early_discharge_evidence(ctx: AuditContext, unit: str) -> Evidence:
     scored day j = 2..n: per course, the mean of 1[score_j <= min(score_1..j)]."""
     seq = ctx.sequences(("PHQ9",))
     seq = seq.filter(seq.n_days >= 3)
-    fin = ctx.pw.filter(ctx.pw.finished_course.fill_null(False)).select(f_pathway_id="pathway_id")
+    fin = ctx.finished.select(f_pathway_id="pathway_id")
     seq = seq.inner_join(fin, seq.pathway_id == fin.f_pathway_id)
     w = ibis.window(group_by=[seq.pathway_id], order_by=[seq.k], rows=(None, 0))
     seq = seq.mutate(rec=(seq.score <= seq.score.min().over(w)).cast("int64"))

@@ -90,7 +90,7 @@ class CoachingDetector(Detector):
         j = last.inner_join(
             pen, (last.l_pathway_id == pen.p_pathway_id) & (last.l_tool == pen.p_tool)
         )
-        fin = ctx.pw.filter(ctx.pw.finished_course).select(f_pathway_id="pathway_id")
+        fin = ctx.finished.select(f_pathway_id="pathway_id")
         j = j.inner_join(fin, j.l_pathway_id == fin.f_pathway_id)
         phq, gad = ctx.caseness("PHQ9"), ctx.caseness("GAD7")
         cut = ibis.ifelse(j.l_tool == "PHQ9", phq, gad)

@@ -84,9 +84,7 @@ class EarlyDischargeDetector(Detector):
             first_phq=ibis.ifelse(day.k == 1, day.phq, ibis.null()).max(),
             first_ok=ibis.ifelse(day.case == 0, day.k, ibis.null()).min(),
         )
-        fin = ctx.pw.filter(ctx.pw.finished_course).select(
-            f_pathway_id="pathway_id", f_therapist_id="therapist_id"
-        )
+        fin = ctx.finished.select(f_pathway_id="pathway_id", f_therapist_id="therapist_id")
         per = per.inner_join(fin, per.pathway_id == fin.f_pathway_id)
         if ctx.data.has("staff"):
             staff = ctx.data["staff"].select(s_clinician_id="clinician_id", s_role="role")
