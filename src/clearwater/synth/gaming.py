@@ -319,15 +319,16 @@ def _early_discharge_days(st: _State, inj: Injection, pids: set[str]) -> pd.Seri
 
 def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
     own = st.p[_owner(st, inj)]
+    finished = set(own[own["finished"]].index)
     pat = inj.pattern
     if pat == "coaching":
-        last = _core_last(st, set(own[own["finished"]].index))
+        last = _core_last(st, finished)
         hit = last[last["PersScore"] >= last["_tool"].map(_CUT)]
         return sorted(set(hit["ServiceRequestId"]))
     if pat == "early_discharge":
-        return _early_discharge_days(st, inj, set(own[own["finished"]].index)).index.tolist()
+        return _early_discharge_days(st, inj, finished).index.tolist()
     if pat in ("repeat_until_good", "fabrication"):
-        return sorted(set(_core_last(st, set(own[own["finished"]].index))["ServiceRequestId"]))
+        return sorted(set(_core_last(st, finished)["ServiceRequestId"]))
     if pat == "dropout_fill":
         return sorted(
             own[(own["n_treat"] >= 1) & own["EndCode"].astype(str).isin({"47", "48"})].index
@@ -364,8 +365,7 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
         )
         return list(cand[known & vuln])
     if pat == "adsm_suppression":
-        fin = set(own[own["finished"]].index)
-        s = st.s[st.s["ServiceRequestId"].isin(fin) & st.s["_tool"].isin(st.adsm_tools)]
+        s = st.s[st.s["ServiceRequestId"].isin(finished) & st.s["_tool"].isin(st.adsm_tools)]
         return sorted(set(s["ServiceRequestId"]))
     raise ConfigError(f"unknown pattern {pat}")  # pragma: no cover - validated in Injection
 
