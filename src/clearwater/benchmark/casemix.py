@@ -8,7 +8,8 @@ end codes, dates after referral) are never features: they are the performance be
 
 Numeric features are standardised with the fitting data's mean and SD; a missing numeric value
 is set to the mean with a missing-indicator; categorical levels seen fewer than ``min_level``
-times are pooled as "Other (rare)", missing values are "Unknown".  The model (coefficients and
+times are pooled as "Other (rare)" (or, when the pooled rows are themselves fewer than
+``min_level``, counted with the reference level), missing values are "Unknown".  The model (coefficients and
 this encoding) is saved as JSON and can be applied to another period or service, row by row in
 Ibis (:func:`expected_expr`) or in pandas (:meth:`CaseMixModel.predict`).
 """
@@ -157,8 +158,11 @@ def build_encoding(
             s = _clean_category(frame[c])
             counts = s.value_counts()
             kept = [lv for lv, k in counts.items() if k >= min_level]
-            if len(kept) < len(counts):
+            rare_rows = int(counts[~counts.index.isin(kept)].sum())
+            if rare_rows >= min_level:
                 kept.append(RARE)
+            # Fewer rare rows than a level needs: they join the reference level (the most
+            # frequent, levels[0]) rather than make a tiny level that can separate the outcome.
             if len(kept) >= 2:
                 cats[c] = tuple(kept)  # most frequent first = reference
     squared = tuple(c for c in SQUARED if c in numeric)
@@ -393,8 +397,8 @@ def fit_casemix(
                     raise np.linalg.LinAlgError("separation")
             except (np.linalg.LinAlgError, ValueError):
                 method = "ridge"
-                res = glm.fit_regularized(alpha=1e-3, L1_wt=0.0)
-                coef, se = np.asarray(res.params), np.full(x.shape[1], np.nan)
+                coef = _ridge_fit(glm, x, y)
+                se = np.full(x.shape[1], np.nan)
         p = expit(x @ coef)
         models[oid] = OutcomeModel(
             outcome=oid,
@@ -413,6 +417,31 @@ def fit_casemix(
         fitted_on=fitted_on,
         features=features,
     )
+
+
+RIDGE_ALPHA = 1e-3
+
+
+def _ridge_fit(glm: sm.GLM, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ridge fallback when the plain fit separates: every coefficient but the constant is
+    penalised.  A penalised constant would pull the mean prediction away from the observed
+    rate (sum E != sum O), and every unit would look better or worse than it is.  With the
+    constant free, its score equation is sum(y - p) = 0; a last one-dimensional Newton step
+    on the constant removes what the coordinate-descent tolerance leaves."""
+    alpha = np.full(x.shape[1], RIDGE_ALPHA)
+    alpha[0] = 0.0  # column 0 is the constant (design_matrix)
+    coef = np.asarray(glm.fit_regularized(alpha=alpha, L1_wt=0.0).params, dtype=float).copy()
+    lp_rest = x[:, 1:] @ coef[1:]
+    for _ in range(50):
+        p = expit(coef[0] + lp_rest)
+        grad, info = float(np.sum(y - p)), float(np.sum(p * (1 - p)))
+        if info <= 0:
+            break
+        step = grad / info
+        coef[0] += step
+        if abs(step) < 1e-12:
+            break
+    return coef
 
 
 def clinical_features(features: Sequence[str]) -> tuple[str, ...]:

@@ -152,3 +152,46 @@ def test_ibis_expression_equals_pandas(fitted, engine_name, request):
     # pandas has no missing-indicator for phq9 unless it was missing when fitted
     want = model.predict(sample, "reliable_improvement")
     assert np.allclose(got, want, atol=1e-9)
+
+
+def _separated(n: int = 3000, seed: int = 7) -> pd.DataFrame:
+    """Known-model data plus a referral source with 40 courses and no events in any outcome:
+    the plain GLM separates, so the ridge fallback has to run."""
+    data = simulate(n, seed)
+    data.loc[:39, "referral_source"] = "Carrier pigeon"
+    for col in ("recovery", "reliable_improvement"):
+        data.loc[:39, col] = False
+    return data
+
+
+def test_ridge_fallback_keeps_sum_observed_equal_to_sum_expected():
+    data = _separated()
+    model = fit_casemix(data, outcomes=("reliable_improvement", "recovery"), features=FEATURES)
+    assert {m.method for m in model.outcomes.values()} == {"ridge"}  # the fallback ran
+    for oid, m in model.outcomes.items():
+        part = data[data["at_caseness"]] if m.cohort == "at_caseness" else data
+        observed = part[oid].sum()
+        expected = model.predict(part, oid).sum()
+        assert expected == pytest.approx(observed, rel=1e-9), oid
+        assert m.fit.calibration_in_the_large == pytest.approx(0.0, abs=1e-6)
+
+
+def test_every_fallback_keeps_sum_observed_equal_to_sum_expected():
+    """Whatever the method, a model fitted with an intercept reproduces the total events."""
+    for seed in range(3):
+        data = _separated(1500, 20 + seed)
+        model = fit_casemix(data, outcomes=("reliable_improvement",), features=FEATURES)
+        m = model.outcomes["reliable_improvement"]
+        assert model.predict(data, m.outcome).sum() == pytest.approx(
+            data["reliable_improvement"].sum(), rel=1e-9
+        )
+
+
+def test_pooled_rare_levels_never_fall_below_the_minimum_level_size():
+    data = simulate(2000, 8)
+    data.loc[:9, "referral_source"] = "Carrier pigeon"  # 10 rows: too few for a level
+    enc = fit_casemix(data, outcomes=("reliable_improvement",), features=FEATURES).encoding
+    assert "Other (rare)" not in enc.categorical["referral_source"]  # joins the reference level
+    data.loc[10:19, "referral_source"] = "Semaphore"  # two rare levels, 20 rows pooled
+    enc = fit_casemix(data, outcomes=("reliable_improvement",), features=FEATURES).encoding
+    assert enc.categorical["referral_source"][-1] == "Other (rare)"
