@@ -694,7 +694,12 @@ def _round(x: float) -> float | None:
 
 
 def _spc_trends(providers: pd.DataFrame, nat: pd.DataFrame) -> pd.DataFrame:
-    """XmR of the national rate and of each provider's O/E ratio over periods."""
+    """XmR of the national rate and of each provider's observed rate over periods.
+
+    A period whose rate is suppressed or not published is a gap: a row with no value and its
+    ``point_type`` saying why ('suppressed' / 'not available').  The chart's centre, limits and
+    rules come from the published points only, in time order; a provider needs two of them.
+    """
     from clearwater.benchmark.spc import xmr
 
     frames = []
@@ -705,10 +710,33 @@ def _spc_trends(providers: pd.DataFrame, nat: pd.DataFrame) -> pd.DataFrame:
         frames.append(f)
     for (code, mid), part in providers.groupby(["provider_code", "measure"]):
         part = part.sort_values("period")
-        if part["observed"].notna().sum() < 2:
+        known = part["observed"].notna().to_numpy()
+        if known.sum() < 2:
             continue
-        res = xmr(part["observed"].to_numpy(), labels=part["period"].tolist(), direction="increase")
-        frames.append(res.points.assign(org_code=code, measure=mid, series="observed rate"))
+        res = xmr(
+            part.loc[known, "observed"].to_numpy(),
+            labels=part.loc[known, "period"].tolist(),
+            direction="increase",
+        )
+        points = res.points
+        if not known.all():
+            gaps = pd.DataFrame(
+                {
+                    "label": part.loc[~known, "period"].to_numpy(),
+                    "value": np.nan,
+                    "rule": "",
+                    "side": "",
+                    "point_type": part.loc[~known, "position"].to_numpy(),
+                }
+            )
+            for col in ("baseline", "astronomical", "trend", "two_in_three", "shift"):
+                gaps[col] = False
+            points = (
+                pd.concat([points, gaps.astype({"value": float})], ignore_index=True)
+                .sort_values("label", kind="stable")
+                .reset_index(drop=True)
+            )
+        frames.append(points.assign(org_code=code, measure=mid, series="observed rate"))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

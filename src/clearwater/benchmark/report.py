@@ -206,7 +206,8 @@ def _public_spc(result: PublicResult) -> Section:
         body += f"<p>{escape(describe_variation(res))}</p>"
         if res.warnings:
             body += f"<p class='note'>{escape('; '.join(res.warnings))}</p>"
-    last = result.spc.sort_values("label").groupby(["org_code", "measure"]).tail(1)
+    charted = result.spc[result.spc["value"].notna()]  # suppressed periods are gaps
+    last = charted.sort_values("label").groupby(["org_code", "measure"]).tail(1)
     flagged = last[(last["org_code"] != "England") & (last["point_type"] != "common_cause")]
     if not flagged.empty:
         body += table_html(

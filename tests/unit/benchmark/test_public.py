@@ -281,3 +281,51 @@ def test_full_shared_csv_delgadillo(shared_public_data, tmp_path):
     write_outputs(res, tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["delgadillo"]["2023-24"]["below_target_raw"] == d["below_target_raw"]
+
+
+def _three_years_one_suppressed(source: Path, folder: Path) -> tuple[tuple[Path, ...], str]:
+    """The published file as three years; in the middle one, one provider's recovery count is
+    suppressed ('*').  Returns the three files and the provider's code."""
+    raw = pd.read_csv(source, dtype=str, keep_default_na=False)
+    total = raw[(raw["OrgType"] != "England") & (raw["VariableType"] == "Total")]
+    row = total[total["Count_Recovery"].str.fullmatch(r"\d+")].index[0]
+    first, middle = folder / "annual-2021-22.csv", folder / "annual-2022-23.csv"
+    raw.to_csv(first, index=False)
+    raw.loc[row, "Count_Recovery"] = "*"
+    raw.to_csv(middle, index=False)
+    return (first, middle, source), str(raw.loc[row, "OrgCode"])
+
+
+def _check_suppressed_point_is_a_gap(source: Path, folder: Path) -> None:
+    files, code = _three_years_one_suppressed(source, folder)
+    from clearwater.benchmark.public import combine
+    from clearwater.benchmark.report import public_sections
+
+    res = benchmark_public(combine([read_public(f) for f in files]))  # no crash
+    spc = res.spc
+    series = spc[(spc["org_code"] == code) & (spc["measure"] == "recovery")].set_index("label")
+    assert list(series.index) == ["2021-22", "2022-23", "2023-24"]
+    gap = series.loc["2022-23"]
+    assert np.isnan(gap["value"]) and gap["point_type"] == "suppressed" and gap["rule"] == ""
+    known = series.drop(index="2022-23")
+    # the chart of the two published points: centre is their mean, the moving range spans the gap
+    assert known["centre"].tolist() == pytest.approx([known["value"].mean()] * 2)
+    assert known["mr"].iloc[1] == pytest.approx(
+        abs(known["value"].iloc[1] - known["value"].iloc[0])
+    )
+    write_outputs(res, folder / "out")
+    assert (folder / "out" / "spc.csv").is_file()
+    public_sections(res)  # the report's SPC table reads only charted points
+
+
+def test_three_years_with_a_suppressed_value_chart_a_gap_on_the_fixture(tmp_path):
+    _check_suppressed_point_is_a_gap(FIXTURE, tmp_path)
+
+
+def test_three_years_with_a_suppressed_value_chart_a_gap_on_the_real_file(
+    shared_public_data, tmp_path
+):
+    path = shared_public_data / SHARED_NAME
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    _check_suppressed_point_is_a_gap(path, tmp_path)
