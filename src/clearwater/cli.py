@@ -3,6 +3,11 @@
 Each area owns its commands in ``<area>/commands.py`` with a ``register(app)`` function;
 this module only assembles them and turns :class:`ClearwaterError` into a clear message
 and a non-zero exit code (no traceback).
+
+Imports are lazy: ``clearwater --help`` and ``clearwater version`` import no command module,
+and ``clearwater <command>`` imports only the module that owns the command (and what that
+command uses).  :data:`COMMANDS` lists each command's module and one-line help so that the
+top-level help needs none of them; a test checks it against the modules themselves.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 
 from clearwater.errors import ClearwaterError
 
@@ -34,7 +38,63 @@ app = typer.Typer(
     add_completion=False,
 )
 
-_registered = False
+# command -> (module that registers it, one-line help as the module's docstring gives it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "clearwater.dataset.commands",
+        "Validate a data folder: row accounting, quarantined rows and data-quality findings.",
+    ),
+    "demo": (
+        "clearwater.report.commands",
+        "Synthesise a demo provider, compute everything and write one offline HTML report.",
+    ),
+    "report": (
+        "clearwater.report.commands",
+        "Compute everything for a real data folder and write one offline HTML report.",
+    ),
+    "public": (
+        "clearwater.benchmark.commands",
+        "Benchmark every provider in the published statistics, adjusted for deprivation mix.",
+    ),
+    "benchmark": (
+        "clearwater.benchmark.commands",
+        "Case-mix adjusted benchmarking, SPC and equity for a service's own data.",
+    ),
+    "synth": (
+        "clearwater.synth.commands",
+        "Write a calibrated synthetic NHS Talking Therapies provider (data set tables).",
+    ),
+    "pathways": (
+        "clearwater.measures.commands",
+        "Write one row per referral with the NHS-derived fields (dates, counts, flags).",
+    ),
+    "kpis": (
+        "clearwater.measures.commands",
+        "The official KPI set for each period, optionally broken down.",
+    ),
+    "audit": (
+        "clearwater.integrity.commands",
+        "Check performance data for known gaming patterns, with controlled false alarms.",
+    ),
+    "feedback": (
+        "clearwater.feedback.commands",
+        "Not-on-track alerts for open referrals (risk first), validation and client charts.",
+    ),
+    "caseload": (
+        "clearwater.feedback.commands",
+        "The supervisor's caseload review for one clinician (risk first).",
+    ),
+    "wellbeing": (
+        "clearwater.workforce.commands",
+        "Score the anonymous staff survey and write only what may safely be shown.",
+    ),
+    "workload": (
+        "clearwater.workforce.commands",
+        "Weekly workload and supervision by clinician and team, with SPC.",
+    ),
+}
+
+_registered: set[str] = set()
 
 
 @app.callback()
@@ -51,20 +111,45 @@ def version() -> None:
     typer.echo(f"clearwater {__version__} (thresholds {load_instruments().version})")
 
 
-def build_app() -> typer.Typer:
-    global _registered
-    if not _registered:
-        for name in COMMAND_MODULES:
+def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
+    """The app with the commands of ``modules`` registered (all of them by default)."""
+    for name in modules:
+        if name not in _registered:
             importlib.import_module(name).register(app)
-        _registered = True
+            _registered.add(name)
     return app
 
 
+def _help_app() -> typer.Typer:
+    """The top-level help without importing any command module (one stub per command)."""
+    lazy = typer.Typer(
+        name=app.info.name, help=app.info.help, no_args_is_help=True,
+        pretty_exceptions_enable=False, add_completion=False,
+    )  # fmt: skip
+    lazy.callback()(_root)
+    lazy.command("version")(version)
+    for name, (_module, text) in COMMANDS.items():
+        lazy.command(name, help=text)(lambda: None)
+    return lazy
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """Only what ``argv`` needs: one command's module, the stubs for help, or everything."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in COMMANDS:
+        return build_app((COMMANDS[command][0],))
+    if command is None or command == "version":
+        return _help_app()
+    return build_app()  # an unknown command: typer lists the real ones
+
+
 def main() -> None:
-    err = Console(stderr=True)
     try:
-        build_app()(standalone_mode=True)
+        _app_for(sys.argv[1:])(standalone_mode=True)
     except ClearwaterError as exc:
+        from rich.console import Console
+
+        err = Console(stderr=True)
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
 

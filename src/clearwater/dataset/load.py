@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -61,8 +62,9 @@ def _progress(enabled: bool, total: int) -> Iterator[_Steps]:
         yield _Steps(p, total)
 
 
-def read_folder(folder: Path) -> tuple[dict[str, RawTable], list[str]]:
-    """Read every contract table in the folder (no validation); raise on contract errors."""
+def read_folder(folder: Path, con: Any) -> tuple[dict[str, RawTable], list[str]]:
+    """Let DuckDB (Ibis backend ``con``) read every contract table in the folder (no
+    validation); raise on contract errors."""
     files, notes = find_files(folder)
     for spec in contract.TABLES:
         if spec.required and spec.source.lower() not in files:
@@ -83,7 +85,7 @@ def read_folder(folder: Path) -> tuple[dict[str, RawTable], list[str]]:
         path = files.get(spec.source.lower())
         if path is None:
             continue
-        raw = read_table(spec, path)
+        raw = read_table(spec, path, con)
         if raw.read == 0:
             if spec.required:
                 raise DataContractError(
@@ -124,7 +126,7 @@ def _load(
     con = engine.con if engine.name == "duckdb" else connect("duckdb").con
     with _progress(progress, total=len(contract.TABLES) + 4) as steps:
         steps.step(f"reading {folder}")
-        raws, notes = read_folder(folder)
+        raws, notes = read_folder(folder, con)
         steps.set_total(len(raws) + 4)
         steps.done()
         validator = Validator(con, instruments, today)

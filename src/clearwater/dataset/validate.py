@@ -27,7 +27,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from clearwater.dataset import contract
+from clearwater.dataset import contract, reader
 from clearwater.dataset.model import (
     ACCOUNTING_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -105,6 +105,19 @@ def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
     """
     out: dict[str, ir.Value] = {}
     for col in raw.spec.columns:
+        stored = raw.types.get(col.clean, "VARCHAR")
+        if col.clean in raw.columns and stored != "VARCHAR":
+            # a typed Parquet column: checked as it is, never turned into text and parsed
+            x = t[col.clean]
+            if col.type == "date":
+                out[col.clean] = x.cast("date")
+            elif col.type == "timestamp":
+                out[col.clean] = x.cast("timestamp")
+            else:
+                num = x.cast("float64")
+                out["_n_" + col.clean] = num
+                out[col.clean] = num.try_cast("int64") if col.type == "int" else num
+            continue
         v = t[col.clean].strip().nullif("") if col.clean in raw.columns else _NULL_STR
         out["_r_" + col.clean] = v
         if col.type == "str":
@@ -127,14 +140,19 @@ def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
             num = v.try_cast("float64")
             out["_n_" + col.clean] = num
             typed = num.try_cast("int64") if col.type == "int" else num
+        if typed is v and col.clean != "tool":  # nothing to convert: keep one copy (the
+            # checks read it as the text); the tool is replaced by its instrument below
+            del out["_r_" + col.clean]
         out[col.clean] = typed
     out["source_row"] = t.source_row
     if raw.spec.clean in ("score_referral", "score_activity"):
-        out["_tool_key"] = out["_r_tool"].upper()
+        out["_tool_key"] = out.get("_r_tool", out["tool"]).upper()
         if "item_scores" in raw.columns:
             # parsed once here; the checks aggregate the materialised list
-            split = out["_r_item_scores"].split(",")
-            out["_items"] = split.map(lambda x: x.strip().try_cast("float64"))
+            # one cast of the whole list (no per-item lambda); a list that is not whole
+            # numbers separated by commas is quarantined by an earlier check
+            bare = out.get("_r_item_scores", out["item_scores"]).replace(" ", "").replace("\t", "")
+            out["_items"] = bare.split(",").try_cast("array<float64>")
     prepared = t.select(**out)
     if raw.spec.clean in ("score_referral", "score_activity"):
         tools = _tool_table(instruments)
@@ -172,15 +190,29 @@ class _Checks:
         self.raw, self.a, self.today = raw, a, today
         self.checks: list[Check] = []
 
+    def given(self, clean: str) -> ir.Value:
+        """The value as given: stripped text, or the stored (Parquet) value when typed."""
+        a = self.a
+        for name in ("_r_" + clean, "_n_" + clean):
+            if name in a.columns:
+                return a[name]
+        return a[clean]
+
+    def text(self, clean: str) -> ir.StringValue:
+        return _text(self.given(clean))
+
+    def present(self, clean: str) -> ir.BooleanValue:
+        return self.given(clean).notnull()
+
     def add(self, bad: ir.BooleanValue, clean: str, reason: Any, value: Any = None) -> None:
-        self.checks.append((bad, clean, reason, self.a["_r_" + clean] if value is None else value))
+        self.checks.append((bad, clean, reason, self.text(clean) if value is None else value))
 
     def column(self, col: contract.Column) -> None:
         a, c = self.a, col.clean
-        v, out = a["_r_" + c], a[c]
-        present = v.notnull()
+        v, out = self.text(c), a[c]
+        present = self.present(c)
         if not col.nullable:
-            self.add(v.isnull(), c, "value is missing")
+            self.add(~present, c, "value is missing")
         if col.type == "str" and col.codes is not None:
             listed = ", ".join(sorted(col.codes))
             self.add(present & out.isnull(), c, f"code not in the list ({listed})")
@@ -206,7 +238,7 @@ class _Checks:
         """Instrument-specific checks on a score table (IDS606 or IDS607)."""
         a = self.a
         tool, score = a.tool, a.score
-        self.add(a._r_tool.notnull() & tool.isnull(), "tool", UNKNOWN_TOOL)
+        self.add(self.present("tool") & tool.isnull(), "tool", UNKNOWN_TOOL)
         self.add(
             (score < a._lo) | (score > a._hi),
             "score",
@@ -215,9 +247,9 @@ class _Checks:
         self.add(a._whole & (score != score.floor()), "score", tool + " scores are whole numbers")
         if "item_scores" not in self.raw.columns:
             return
-        present = a._r_item_scores.notnull()
+        present = self.present("item_scores")
         self.add(
-            present & ~a._r_item_scores.re_search(_ITEMS),
+            present & ~self.given("item_scores").re_search(_ITEMS),
             "item_scores",
             "CW_ItemScores must be whole numbers separated by commas",
         )
@@ -314,8 +346,8 @@ class Validator:
         return t.filter(t._reason.isnull())
 
     def add_raw(self, raw: RawTable) -> None:
-        t = self._materialise("raw_" + raw.spec.clean, raw.data)
-        a = self._materialise("prep_" + raw.spec.clean, _prepare(raw, t, self.instruments))
+        a = self._materialise("prep_" + raw.spec.clean, _prepare(raw, raw.data, self.instruments))
+        reader.drop(self.con, raw)  # the typed copy replaces the loaded text
         s1 = _stage1(raw, a, self.today)
         self.raws[raw.spec.clean] = raw
         self.stage[raw.spec.clean] = self._materialise("s1_" + raw.spec.clean, s1)
