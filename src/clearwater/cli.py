@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "clearwater.integrity.commands",
     "clearwater.feedback.commands",
     "clearwater.workforce.commands",
+    "clearwater.web.commands",
 )
 
 app = typer.Typer(
