@@ -15,7 +15,7 @@ def world(db):
     from django.contrib.auth import get_user_model
 
     from clearwater.web.accounts.models import Role, Staff, Team
-    from clearwater.web.records.models import Appointment, Patient, Referral
+    from clearwater.web.records.models import Appointment, Complaint, Patient, Referral
 
     User = get_user_model()
     team = Team.objects.create(code="T01", name="North")
@@ -58,6 +58,7 @@ def world(db):
             holder=staff[holder], referral_date=dt.date(2026, 10, 1), referral_source="B1",
             descriptor="social_phobia",
         )  # fmt: skip
+        Complaint.objects.create(referral=r, complaint_code="F40.1", significance="P")
         a = Appointment.objects.create(
             contact_id=f"C-{local_id}", referral=r, date=dt.date(2026, 11, 2), time="10:00",
             app_type="02", attend_code="5", planned="Y", duration_min=50,

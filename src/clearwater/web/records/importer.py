@@ -281,7 +281,7 @@ def import_clean(clean) -> dict[str, dict[str, int]]:
         if rec is not None:
             rec = pd.Timestamp(rec).to_pydatetime()
             rec = timezone.make_aware(rec, tz) if timezone.is_naive(rec) else rec
-        total = float(r.score)
+        total = float(r.score) + 0.0  # no negative zero
         versions_data.append(
             {
                 "total": total if not math.isnan(total) else 0.0,

@@ -39,7 +39,7 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return repr(value)
+        return repr(value + 0.0)  # -0.0 -> 0.0: databases do not keep the sign of zero
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = value.astimezone(dt.UTC)
@@ -58,6 +58,16 @@ def _plain(value: Any) -> Any:
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """Every stored column of a row, as plain JSON values (foreign keys by id)."""
     return {f.attname: _plain(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+def stored_snapshots(model: type[models.Model], pks: list) -> dict[str, dict[str, Any]]:
+    """Snapshots of rows as the database holds them (after its own rounding and
+    normalisation), so verify compares like with like."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(pks), 500):
+        for row in model._base_manager.filter(pk__in=pks[i : i + 500]):
+            out[str(row.pk)] = snapshot(row)
+    return out
 
 
 def canonical(entry: TrailEntry) -> str:
@@ -108,7 +118,11 @@ def append(
             table=table,
             object_id=object_id,
             patient=patient,
-            snapshot=snapshot(obj) if (obj is not None and with_snapshot) else None,
+            snapshot=(
+                stored_snapshots(type(obj), [obj.pk]).get(str(obj.pk), snapshot(obj))
+                if (obj is not None and with_snapshot)
+                else None
+            ),
             details=_plain(details or {}),
             prev_hash=head.hash,
         )
@@ -175,6 +189,7 @@ def append_many(
         now = timezone.now()
         entries: list[TrailEntry] = []
         anchors: list[TrailEntry] = []
+        stored = stored_snapshots(type(objs[0]), [o.pk for o in objs])
         for obj in objs:
             seq += 1
             e = TrailEntry(
@@ -185,7 +200,7 @@ def append_many(
                 table=obj._meta.db_table,
                 object_id=str(obj.pk),
                 patient=patient_of(obj) if patient_of else "",
-                snapshot=snapshot(obj),
+                snapshot=stored[str(obj.pk)],
                 details={},
                 prev_hash=prev,
             )
