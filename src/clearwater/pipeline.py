@@ -42,7 +42,8 @@ from clearwater.errors import ClearwaterError
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.report import sections as rs
 from clearwater.report.core import Section, escape
-from clearwater.report.render import render_report, write_report
+from clearwater.report.render import write_report_pages
+from clearwater.report.summary import summary_section
 
 DEFAULT_DEMO_DIR = Path("clearwater-output") / "demo"
 
@@ -100,6 +101,7 @@ class ReportRun:
     rows_accepted: int
     rows_quarantined: int
     referrals: int
+    referrals_in_period: int | None = None  # referrals received in the headline period
 
     @property
     def seconds(self) -> float:
@@ -231,6 +233,29 @@ def _window(pathways: ibis.Table, engine: Any) -> tuple[dt.date, dt.date, int]:
         if pd.notna(row[c])
     ]
     return pd.Timestamp(row["first"]).date(), max(dates), n
+
+
+TREND_MONTHS = 12
+
+
+def trend_window(
+    headline: Any, first: dt.date, last: dt.date, *, whole: bool
+) -> tuple[dt.date, dt.date]:
+    """The dates the monthly trends (and the SPC baselines built on them) cover.
+
+    For the whole data, all of it.  For a chosen headline period, the months of that period;
+    when it is shorter than :data:`TREND_MONTHS` months, the months up to its end.  Months
+    before the period are left out because an extract holds only the referrals open in its
+    window: earlier months are a build-up from zero, not the service's real level.
+    """
+    if whole:
+        return first, last
+    start = headline.start
+    span = (headline.end.year - start.year) * 12 + headline.end.month - start.month + 1
+    if span < TREND_MONTHS:
+        back = headline.end.year * 12 + headline.end.month - TREND_MONTHS  # months since year 0
+        start = dt.date(back // 12, back % 12 + 1, 1)
+    return max(start, first), min(headline.end, last)
 
 
 def _providers(pathways: ibis.Table, engine: Any) -> list[str]:
@@ -434,7 +459,25 @@ def _run_workforce(ctx: RunContext) -> WorkforceRun:
         from clearwater.workforce.wellbeing import release_wellbeing
 
         release = release_wellbeing(ctx.survey.data)
-    return WorkforceRun(run_workforce(ctx.data, ctx.pathways, wellbeing=release), ctx.survey)
+    return WorkforceRun(
+        run_workforce(_in_trend_window(ctx), ctx.pathways, wellbeing=release), ctx.survey
+    )
+
+
+def _in_trend_window(ctx: RunContext) -> CleanData:
+    """The data with care contacts cut to the months the trends cover, so weekly workload and
+    its process limits start after an extract's build-up (see :func:`trend_window`)."""
+    if not ctx.months:
+        return ctx.data
+    start, end = ctx.months[0].start, ctx.months[-1].end
+    if start <= ctx.first and end >= ctx.last:
+        return ctx.data
+    # whole weeks only (Monday to Sunday): a part week at either end would look like a dip
+    start += dt.timedelta(days=(7 - start.weekday()) % 7)
+    end -= dt.timedelta(days=(end.weekday() + 1) % 7)
+    c = ctx.data["contact"]
+    cut = c.filter((c.contact_date >= start) & (c.contact_date <= end))
+    return replace(ctx.data, tables={**ctx.data.tables, "contact": cut})
 
 
 def _workforce_sections(module: Any, run: WorkforceRun) -> list[Section]:
@@ -542,6 +585,24 @@ def _accounts(data: CleanData, survey: Survey) -> tuple[pd.DataFrame, pd.DataFra
     return accounting, quarantine, notes
 
 
+def _referrals_in(head: pd.DataFrame) -> int | None:
+    sub = head[head["measure"] == "referrals"] if not head.empty else head
+    if sub.empty or pd.isna(sub.iloc[0]["value"]):
+        return None
+    return int(sub.iloc[0]["value"])
+
+
+def _key_points(sections: Sequence[Section], outcomes: Sequence[AreaOutcome]) -> list[str]:
+    """One linked sentence per analysis area for the summary page (its section summary)."""
+    points = []
+    for sec in sections:
+        if sec.summary:
+            points.append(
+                f'<a href="#{escape(sec.id)}">{escape(sec.title)}</a>: {escape(sec.summary)}'
+            )
+    return points
+
+
 @dataclass
 class _Collected:
     kpi_frames: list[pd.DataFrame] = field(default_factory=list)
@@ -590,7 +651,7 @@ def build_report(
         headline = chosen[-1]
     else:
         headline = periods_for("all", first, last)[0]
-    months = tuple(periods_for("month", first, last))
+    months = tuple(periods_for("month", *trend_window(headline, first, last, whole=not period)))
     period_text = f"{headline.start:%d %b %Y} to {headline.end:%d %b %Y}"
     period_label = str(headline.label) if period else "the whole period of the data"
 
@@ -640,6 +701,16 @@ def build_report(
     ) as step:
         labels = {"problem_descriptor": _descriptor_labels(instruments)}
         got.sections.append(
+            summary_section(
+                head,
+                monthly,
+                MEASURES,
+                period_label=str(headline.label) if period else "the whole period",
+                period_text=period_text,
+                points=_key_points(area_sections, outcomes),
+            )
+        )
+        got.sections.append(
             rs.headline_section(head, MEASURES, period_label=period_label, period_text=period_text)
         )
         step("headline")
@@ -675,20 +746,21 @@ def build_report(
         page_meta = [
             ("Data", data.source or "(in memory)"),
             ("Provider", ", ".join(providers) or "not recorded"),
-            ("Referrals", f"{n_referrals:,}"),
+            ("Referrals in the data", f"{n_referrals:,}"),
             ("Data cover", f"{first:%d %b %Y} to {last:%d %b %Y}"),
             ("Headline period", f"{headline.label} ({headline.start} to {headline.end})"),
             ("Engine", data.engine.name),
             ("Instrument thresholds", f"version {instruments.version}"),
             *meta,
         ]
-        page = render_report(
+        report_path, pages = write_report_pages(
+            out,
             got.sections,
             title=title or f"Clearwater report: {', '.join(providers) or 'service'}",
             meta=page_meta,
             lead=lead,
         )
-        report_path = write_report(out / "report.html", page)
+        outputs.extend(pages)
         step("page")
 
     acc = accounting
@@ -707,6 +779,7 @@ def build_report(
         rows_accepted=totals["accepted"],
         rows_quarantined=totals["quarantined"],
         referrals=n_referrals,
+        referrals_in_period=_referrals_in(head),
     )
     _write_manifest(run, out / "manifest.json")
     return run
@@ -720,6 +793,7 @@ def _write_manifest(run: ReportRun, path: Path) -> None:
         "report": run.report_path.name,
         "headline_period": run.headline_period,
         "referrals": run.referrals,
+        "referrals_in_period": run.referrals_in_period,
         "rows": {
             "read": run.rows_read,
             "accepted": run.rows_accepted,
@@ -780,6 +854,17 @@ def run_report(
     )
 
 
+def window_spec(start: dt.date, end: dt.date) -> str:
+    """The ``--period`` that names a synthetic window: its financial year when it is exactly
+    one (e.g. '2023-24'), else the date range."""
+    from clearwater.measures.periods import financial_year, fy_start_year
+
+    fy = financial_year(fy_start_year(start))
+    if (fy.start, fy.end) == (start, end):
+        return fy.label
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
 def run_demo(
     out_dir: str | Path = DEFAULT_DEMO_DIR,
     *,
@@ -799,6 +884,7 @@ def run_demo(
     stages = Stages(progress)
     with stages.stage(f"Synthesising a demo provider ({referrals:,} referrals, seed {seed})"):
         synth = synthesise(SynthConfig(referrals=referrals, seed=seed, hard_units=True))
+        window = window_spec(*synth.window)
         data_dir.mkdir(parents=True, exist_ok=True)
         for old in data_dir.glob("*.parquet"):
             old.unlink()
@@ -807,6 +893,7 @@ def run_demo(
         data_dir,
         out,
         engine=engine,
+        period=window,
         progress=progress,
         areas=areas,
         title="Clearwater demo report (synthetic provider)",
@@ -827,6 +914,7 @@ def run_demo(
         rows_accepted=run.rows_accepted,
         rows_quarantined=run.rows_quarantined,
         referrals=run.referrals,
+        referrals_in_period=run.referrals_in_period,
     )
     _write_manifest(final, out / "manifest.json")
     return final

@@ -69,9 +69,17 @@ def funnel_chart(
         long["limit"].str.contains("998").map({True: "99.8% limits", False: "95% limits"})
     )
     long["side"] = long["limit"].str.startswith("upper").map({True: "upper", False: "lower"})
-    y_all = pd.concat([pts["value"], long["value"], pd.Series([target])])
-    pad = 0.02 * (y_all.max() - y_all.min() or 1)
-    yscale = alt.Scale(domain=[float(y_all.min() - pad), float(y_all.max() + pad)], zero=False)
+    # The axis stays inside what is possible: a rate between 0 and 100%, a ratio above 0.
+    # Limits beyond that are cut at the edge (clamped), never drawn into impossible values.
+    low_bound, high_bound = (0.0, 1.0) if percent else (0.0, float("inf"))
+    y_all = pd.concat([pts["value"], pd.Series([target])])
+    y_lim = long["value"].clip(low_bound, high_bound)
+    span = float(max(y_all.max(), y_lim.quantile(0.95)) - min(y_all.min(), y_lim.quantile(0.05)))
+    pad = 0.05 * (span or 1)
+    lo = max(low_bound, float(min(y_all.min(), y_lim.quantile(0.05)) - pad))
+    hi = min(high_bound, float(max(y_all.max(), y_lim.quantile(0.95)) + pad))
+    long["value"] = long["value"].clip(lo, hi)
+    yscale = alt.Scale(domain=[lo, hi], zero=False, clamp=True)
     base = alt.Chart(long).encode(
         x=alt.X("n:Q", title=x_title, scale=alt.Scale(type="sqrt")),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt), scale=yscale),
@@ -91,12 +99,26 @@ def funnel_chart(
         .encode(y="target:Q")
     )
     colour, shape = _position_encodings()
+    tip = [alt.Tooltip("n:Q", title="People")]
+    if "label" in pts.columns:
+        tip.insert(0, alt.Tooltip("label:N", title="Who"))
+    tip.append(alt.Tooltip("value:Q", title="Value", format=fmt))
     dots = (
         alt.Chart(pts)
         .mark_point(filled=True, size=55, opacity=0.85)
-        .encode(x="n:Q", y="value:Q", color=colour, shape=shape)
+        .encode(x="n:Q", y="value:Q", color=colour, shape=shape, tooltip=tip)
     )
-    return alt.layer(lines, rule, dots).properties(width=width, height=height)
+    layers = [lines, rule, dots]
+    if "label" in pts.columns:
+        # name every mark outside the limits, so an outlier can be found in the tables
+        out = pts[pts["position"] != "within"]
+        if not out.empty:
+            layers.append(
+                alt.Chart(out)
+                .mark_text(align="left", dx=7, dy=-6, fontSize=11, color=PALETTE["black"])
+                .encode(x="n:Q", y="value:Q", text="label:N")
+            )
+    return alt.layer(*layers).properties(width=width, height=height)
 
 
 def oe_dot_chart(

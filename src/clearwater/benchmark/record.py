@@ -330,7 +330,15 @@ def write_benchmark(
 # Sections
 # ---------------------------------------------------------------------------------------------
 def record_sections(result: BenchmarkResult) -> list[Section]:
-    from clearwater.benchmark.report import FUNNEL_HOW, GRADIENT_HOW, OE_HOW, SPC_HOW
+    from clearwater.benchmark.report import (
+        FUNNEL_HOW,
+        GRADIENT_HOW,
+        OE_HOW,
+        SPC_HOW,
+        overdispersion_html,
+    )
+    from clearwater.report.sections import _group_sort_key
+    from clearwater.report.words import decode, value_label
 
     children = []
     cal_rows = pd.DataFrame(
@@ -385,7 +393,12 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
                 continue
             title = OUTCOMES[oid].title
             pts = pd.DataFrame(
-                {"n": part["n"], "value": part["ratio"], "position": part["position"]}
+                {
+                    "n": part["n"],
+                    "value": part["ratio"],
+                    "position": part["position"],
+                    "label": part["unit_id"].astype(str),
+                }
             )
             od = result.overdispersion.get((unit, oid))
             curve = _ratio_curve(part, od)
@@ -403,15 +416,23 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
                 + " 1 on the vertical axis means exactly as expected.",
             )
             if od is not None:
-                body += f"<p class='note'>{escape(od.describe())}</p>"
+                body += overdispersion_html(od)
             body += chart_svg(
                 charts.oe_dot_chart(part, label="unit_id"),
                 title=f"{title} by {unit}: shrunken observed / expected with 95% intervals",
                 how_to_read=OE_HOW.format(unit=unit),
             )
+        outside = t[(t["unit_type"] == unit) & t["position"].isin(["above", "below"])]
         children.append(
             Section(
-                f"benchmark-{unit}", f"By {unit}", body, f"Observed vs expected by {unit}", level=3
+                f"benchmark-{unit}",
+                f"By {unit}",
+                body,
+                f"Observed vs expected by {unit}",
+                level=3,
+                # one chart row per clinician is long: clinicians get their own page
+                detail=unit == "therapist",
+                detail_intro=_outside_html(outside, unit),
             )
         )
     if result.spc:
@@ -456,18 +477,28 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
                         .assign(kind="Adjusted for clinical case mix"),
                     ]
                 ).dropna(subset=["rate"])
+                long["group"] = [decode(str(dim), g) for g in long["group"].astype(str)]
+                order = sorted(
+                    long["group"].drop_duplicates(), key=lambda g, d=str(dim): _group_sort_key(d, g)
+                )
                 body += chart_svg(
                     charts.gradient_chart(
                         long,
                         group="group",
                         group_title=part["dimension_title"].iloc[0],
                         y_title=OUTCOMES[mid].title,
+                        order=order,
                     ),
                     title=f"{OUTCOMES[mid].title} by {part['dimension_title'].iloc[0].lower()}",
                     how_to_read=GRADIENT_HOW,
                 )
-        other = eq[eq["measure"].isin(["dropout", "ended_before_treatment"])]
+        other = eq[eq["measure"].isin(["dropout", "ended_before_treatment"])].copy()
         if not other.empty:
+            other["group"] = [
+                decode(str(d), g)
+                for d, g in zip(other["dimension"], other["group"].astype(str), strict=True)
+            ]
+            other["measure"] = other["measure"].map(value_label)
             body += table_html(
                 other[
                     [
@@ -495,8 +526,9 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
                 "benchmark-equity",
                 "Equity",
                 body,
-                "Outcomes by deprivation, ethnicity, age and gender",
+                "Outcomes by deprivation, ethnicity, age and gender, raw and adjusted for case mix",
                 level=3,
+                detail=True,
             )
         )
     return [
@@ -511,6 +543,24 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
             children=children,
         )
     ]
+
+
+def _outside_html(outside: pd.DataFrame, unit: str) -> str:
+    """A sentence naming the units outside their funnel limits (for the report's stub)."""
+    if outside.empty:
+        return (
+            f"<p>Every {escape(unit)} is within the range chance alone would give for the people "
+            "they saw, on every outcome.</p>"
+        )
+    items = []
+    for r in outside.sort_values(["measure", "position", "unit_id"]).itertuples(index=False):
+        title = OUTCOMES[r.measure].title if r.measure in OUTCOMES else r.measure
+        words = "higher than expected" if r.position == "above" else "lower than expected"
+        items.append(f"<li>{escape(r.unit_id)}: {escape(title)} {words}</li>")
+    return (
+        f"<p>Outside the funnel limits (a prompt to look closer, not a verdict):</p>"
+        f"<ul>{''.join(items)}</ul>"
+    )
 
 
 def _ratio_curve(part: pd.DataFrame, od: Overdispersion | None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from clearwater.benchmark import charts
 from clearwater.benchmark.funnel import funnel_curve
 from clearwater.benchmark.public import MEASURE_BY_ID, PublicResult
 from clearwater.benchmark.spc import describe_variation
-from clearwater.report.core import Section, chart_svg, escape, table_html
+from clearwater.report.core import Section, analyst_details, chart_svg, escape, table_html
 
 FUNNEL_HOW = (
     "Each mark is one {unit}; the further right, the more finished courses. Marks between the "
@@ -31,6 +31,31 @@ GRADIENT_HOW = (
     "Each dot is a group's rate with its 95% interval; compare the raw and adjusted dots to see "
     "how much of a gap is explained by how unwell people were at the start."
 )
+
+
+def overdispersion_html(od: Any) -> str:
+    """How the funnel limits allow for real differences between units: words, then numbers."""
+    if od.units < 3:
+        words = "Too few units to tell whether they differ more than chance; plain limits."
+    elif not od.applied:
+        words = (
+            "The units differ from one another no more than chance alone would explain, so the "
+            "limits are the plain ones."
+        )
+    else:
+        words = (
+            "The units differ from one another more than chance alone would explain (normal "
+            "for services), so the limits have been widened to allow for it: a mark outside "
+            "them is unusual even so."
+        )
+    return analyst_details(words, od.describe())
+
+
+def _name_column(part: pd.DataFrame) -> str:
+    for c in ("provider_name", "provider", "org_name", "org_code", "provider_code"):
+        if c in part.columns:
+            return c
+    return part.columns[0]
 
 
 def _pct(x: Any) -> str:
@@ -78,12 +103,15 @@ def public_sections(result: PublicResult) -> list[Section]:
         lead += (
             f"<p class='callout'><strong>{d['below_target_raw']} of "
             f"{d['providers_with_published_recovery']}</strong> providers are below the "
-            f"{s['recovery_target']:.0%} recovery target. Once deprivation is accounted for, "
-            f"<strong>{d['below_target_raw_but_within_or_above_expectation']}</strong> of them are "
-            "within (or above) the range expected for the people they treat, and "
+            f"{s['recovery_target']:.0%} recovery target. Judged against the range expected for "
+            "the people each treats (deprivation taken into account, with an allowance for "
+            f"chance), <strong>{d['below_target_raw_but_within_or_above_expectation']}</strong> "
+            "of them are within or above that range and "
             f"<strong>{d['below_target_raw_and_below_expectation']}</strong> are below it. "
-            f"{d['below_deprivation_adjusted_target']} providers are below a deprivation-adjusted "
-            "target.</p>"
+            "A stricter comparison, against the target scaled to each provider's deprivation "
+            f"mix with no allowance for chance, puts {d['below_deprivation_adjusted_target']} "
+            "providers below their own target; the difference between the two counts is the "
+            "allowance for chance.</p>"
         )
     children = []
     for mid in ("reliable_improvement", "recovery", "reliable_recovery"):
@@ -98,6 +126,7 @@ def public_sections(result: PublicResult) -> list[Section]:
                 "n": part["denominator"],
                 "value": part["ratio"] * nat,
                 "position": part["position"],
+                "label": part[_name_column(part)].astype(str),
             }
         )
         curve = funnel_curve(nat, float(pts["n"].max()), od)
@@ -115,7 +144,7 @@ def public_sections(result: PublicResult) -> list[Section]:
             + " Rates are indirectly standardised (observed/expected x national rate).",
         )
         if od is not None:
-            body += f"<p class='note'>{escape(od.describe())}</p>"
+            body += overdispersion_html(od)
         out = part[part["position"] != "within"].sort_values("ratio")
         if not out.empty:
             body += table_html(

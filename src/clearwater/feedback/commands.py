@@ -65,6 +65,17 @@ def register(app: typer.Typer) -> None:
             console.print(f"saved expected bands to {save_reference}", highlight=False)
         with console.status("writing alerts and charts..."):
             paths = write_outputs(result, out)
+            from clearwater.feedback.report import report_sections
+            from clearwater.report.render import write_report_pages
+
+            page, pages = write_report_pages(
+                out,
+                report_sections(result),
+                title="Not-on-track feedback and caseload review",
+                name="feedback.html",
+                meta=[("Data", str(data))],
+            )
+            paths = [*paths, page, *pages]
         a = result.alerts.frame
         flagged = result.alerts.not_on_track
         console.print(
@@ -101,10 +112,17 @@ def register(app: typer.Typer) -> None:
         thresholds: ThresholdsOpt = None,
     ) -> None:
         """The supervisor's caseload review for one clinician (risk first)."""
+        from clearwater import catalogue
         from clearwater.feedback.alerts import compute_alerts
         from clearwater.feedback.caseload import caseload_review
         from clearwater.feedback.etr import fit_etr
 
+        catalogue.check_choice(
+            "--therapist",
+            [therapist],
+            catalogue.clinicians(data),
+            listing=f"clearwater list therapists {data}",
+        )
         console = Console()
         clean, pathways = _load(data, engine, thresholds)
         with console.status("building the caseload review..."):

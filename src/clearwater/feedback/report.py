@@ -23,24 +23,9 @@ from clearwater.feedback.caseload import caseload_review
 from clearwater.feedback.charts import client_chart
 from clearwater.feedback.etr import ETRModel, fit_etr
 from clearwater.report.core import Section, chart_svg, escape, table_html
+from clearwater.report.words import value_label
 
 CHARTS_IN_REPORT = 12
-# Short headers so the alert table fits the page (alerts.csv keeps the column names).
-ALERT_HEADERS = {
-    "risk_flag": "Risk",
-    "pathway_id": "Referral",
-    "team_id": "Team",
-    "therapist_id": "Clinician",
-    "measure": "Measure",
-    "session_number": "Session",
-    "baseline": "First score",
-    "score": "Latest",
-    "expected_median": "Usual",
-    "expected_upper": "Band top",
-    "status": "Status",
-    "reason": "Why flagged",
-    "last_date": "Last score",
-}
 ALERT_SCORES = ("baseline", "score", "expected_median", "expected_upper")
 
 
@@ -168,12 +153,79 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
         f"a similar score had at the same session (above the {pct}th percentile), or who are "
         "reliably worse than when they started. It is a prompt to talk with the client and in "
         "supervision, not a judgement of anyone's work. Clients whose latest PHQ-9 answer to "
-        "question 9 (thoughts of self-harm) was above 0 are listed first, always.</p>",
-        f"<p>{n_flag} of {n_open} open referrals are flagged; {n_risk} have a risk flag. "
-        f"Expected bands come from {escape(result.model.source)} finished courses.</p>",
-        "<p>In the table, <em>Usual</em> is the median score at that session of clients who "
-        f"started at a similar score and <em>Band top</em> its {pct}th percentile; "
-        "<em>First score</em> is the score at the start of treatment.</p>",
+        "question 9 (thoughts of self-harm) was above 0 have a risk flag and are listed first, "
+        "always.</p>",
+        f"<p><strong>{n_flag:,} of {n_open:,}</strong> open referrals with questionnaire scores "
+        f"are not on track; <strong>{n_risk:,}</strong> have a risk flag. Expected bands come "
+        f"from {escape(result.model.source)} finished courses.</p>",
+        _consistency_note(result),
+        _team_table(result),
+    ]
+    detail = _alerts_detail(result)
+    return Section(
+        id="feedback-not-on-track",
+        title="Clients not on track",
+        body_html="".join(body),
+        summary=f"{n_flag:,} open referrals not on track; {n_risk:,} with a risk flag.",
+        children=[detail],
+    )
+
+
+def _consistency_note(result: FeedbackResult) -> str:
+    """Why the caseload lists hold fewer referrals than the alerts (one sentence)."""
+    f = result.alerts.frame
+    c = result.caseload
+    in_lists = set(c["pathway_id"])
+    missing = f[~f["pathway_id"].isin(in_lists)]
+    if missing.empty:
+        return ""
+    n_missing = missing["pathway_id"].nunique()
+    n_missing_risk = missing.loc[missing["risk_flag"] == True, "pathway_id"].nunique()  # noqa: E712
+    return (
+        f"<p class='note'>The caseload lists below hold {len(c):,} open referrals "
+        f"({int((c['risk_flag'] == True).sum()):,} with a risk flag): the "  # noqa: E712
+        f"{n_missing:,} others ({n_missing_risk:,} with a risk flag) have no clinician recorded "
+        "on the referral, so they belong to no caseload. They are in the full list of clients "
+        "to discuss, under “no clinician recorded”.</p>"
+    )
+
+
+def _team_table(result: FeedbackResult) -> str:
+    from clearwater.report.sections import html_table
+
+    f = result.alerts.frame.copy()
+    f["team"] = f["team_id"].astype("string").fillna(NO_TEAM)
+    rows = []
+    for team, g in f.groupby("team", sort=True):
+        flagged = g[g["status"] == NOT_ON_TRACK]["pathway_id"].nunique()
+        risk = g[g["risk_flag"] == True]["pathway_id"].nunique()  # noqa: E712
+        rows.append(
+            [
+                escape(team),
+                f"{g['pathway_id'].nunique():,}",
+                f"{flagged:,}",
+                f"{risk:,}",
+            ]
+        )
+    return html_table(
+        ["Team", "Open referrals with scores", "Not on track", "Risk flag"],
+        rows,
+        caption="Open referrals not on track, by team",
+        numeric=(1, 2, 3),
+    )
+
+
+NO_TEAM = "no team recorded"
+NO_CLINICIAN = "no clinician recorded"
+
+
+def _alerts_detail(result: FeedbackResult) -> Section:
+    flagged = result.alerts.not_on_track
+    pct = int(result.alerts.upper_percentile * 100)
+    body = [
+        "<p><em>Usual score</em> is the median score at that session of clients who started at "
+        f"a similar score and <em>Top of the usual band</em> its {pct}th percentile; "
+        "<em>First score</em> is the score at the start of treatment.</p>"
     ]
     show = flagged[
         [
@@ -187,25 +239,24 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
             "score",
             "expected_median",
             "expected_upper",
-            "status",
             "reason",
             "last_date",
         ]
     ].copy()
     show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
-    show["last_date"] = pd.to_datetime(show["last_date"]).dt.strftime("%Y-%m-%d")
-    show = show.rename(columns=ALERT_HEADERS)
+    show["team_id"] = show["team_id"].astype("string").fillna(NO_TEAM)
+    show["therapist_id"] = show["therapist_id"].astype("string").fillna(NO_CLINICIAN)
+    show["measure"] = show["measure"].map(value_label)
+    show["last_date"] = pd.to_datetime(show["last_date"]).dt.strftime("%d/%m/%Y")
     body.append(
         table_html(
             show,
             caption="Clients to discuss (risk first)",
-            max_rows=300,
-            formats={ALERT_HEADERS[c]: "g" for c in ALERT_SCORES},
+            max_rows=len(show),
+            formats={c: "g" for c in ALERT_SCORES},
         )
     )
-    if len(show) > 300:
-        body.append("<p class='note'>The full list is in alerts.csv beside this report.</p>")
-    shown = min(CHARTS_IN_REPORT, n_flag)
+    shown = min(CHARTS_IN_REPORT, flagged["pathway_id"].nunique())
     if shown:
         body.append(
             f"<p>Charts for the first {shown} of these clients follow; every client's scores by "
@@ -214,15 +265,20 @@ def _not_on_track_section(result: FeedbackResult) -> Section:
     for r in flagged.drop_duplicates("pathway_id").head(CHARTS_IN_REPORT).itertuples(index=False):
         body.append(_chart_for(result, r.pathway_id, r.measure))
     return Section(
-        id="feedback-not-on-track",
-        title="Clients not on track",
+        id="feedback-alert-list",
+        title="Clients to discuss: the full list",
         body_html="".join(body),
-        summary=f"{n_flag} open referrals not on track or with a risk flag ({n_risk} risk).",
+        summary=f"Every open referral not on track ({len(show):,} scores), risk first, "
+        "with charts of the first clients.",
+        level=3,
+        detail=True,
     )
 
 
 def _validation_section(result: FeedbackResult) -> Section:
-    v = result.validation.frame
+    v = result.validation.frame.copy()
+    if "measure" in v.columns:
+        v["measure"] = v["measure"].map(value_label)
     body = (
         "<p>How well does 'not on track' early in treatment pick out people who end without "
         "reliable improvement? Finished courses were judged at sessions 2, 3 and 4 against bands "
@@ -251,32 +307,162 @@ def _validation_section(result: FeedbackResult) -> Section:
     )
 
 
+CASELOAD_SHOW = {
+    "pathway_id": "Referral",
+    "problem_descriptor": "Main problem",
+    "depression": "Depression (PHQ-9): start → now",
+    "anxiety": "Anxiety: start → now",
+    "sessions_so_far": "Sessions",
+    "weeks_in_treatment": "Weeks",
+    "flags": "Flags",
+    "days_since_last_contact": "Days since last contact",
+    "complexity": "What may make it harder",
+}
+
+
+def caseload_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """A clinician's caseload in people's words, narrow enough for a printed page: start and
+    latest scores in one column each, the three flags in one column."""
+    show = pd.DataFrame(index=frame.index)
+    show["pathway_id"] = frame["pathway_id"]
+    show["problem_descriptor"] = frame["problem_descriptor"].map(value_label)
+    show["depression"] = [
+        _arrow(a, b) for a, b in zip(frame["phq9_start"], frame["phq9_latest"], strict=True)
+    ]
+    show["anxiety"] = [
+        _arrow(a, b) for a, b in zip(frame["anxiety_start"], frame["anxiety_latest"], strict=True)
+    ]
+    show["sessions_so_far"] = frame["sessions_so_far"]
+    show["weeks_in_treatment"] = frame["weeks_in_treatment"]
+    flags = []
+    for risk, not_on_track, waiting in zip(
+        frame["risk_flag"], frame["not_on_track"], frame["waiting_for_second_session"], strict=True
+    ):
+        words = []
+        if risk is True:
+            words.append("RISK")
+        if not_on_track is True:
+            words.append("not on track")
+        if waiting is True:
+            words.append("waiting for a second session")
+        flags.append("; ".join(words))
+    show["flags"] = flags
+    show["days_since_last_contact"] = frame["days_since_last_contact"]
+    show["complexity"] = frame["complexity"]
+    return show.rename(columns=CASELOAD_SHOW)
+
+
+def _arrow(start: object, now: object) -> str:
+    a = "" if start is None or (isinstance(start, float) and pd.isna(start)) else str(start)
+    b = "" if now is None or (isinstance(now, float) and pd.isna(now)) else str(now)
+    if not a and not b:
+        return ""
+    return f"{a or '?'} → {b or '?'}"
+
+
 def _caseload_sections(result: FeedbackResult) -> list[Section]:
+    from clearwater.report.sections import html_table
+
     c = result.caseload
     out = []
-    for i, (team, g) in enumerate(c.groupby(c["team_id"].fillna("Unknown team"))):
-        show = g.copy()
-        show["risk_flag"] = show["risk_flag"].map({True: "RISK", False: "", None: ""})
-        show["not_on_track"] = show["not_on_track"].map({True: NOT_ON_TRACK, False: ""})
-        show["waiting_for_second_session"] = show["waiting_for_second_session"].map(
-            {True: "waiting", False: ""}
-        )
+    key = c["team_id"].astype("string").fillna(NO_TEAM)
+    for i, (team, g) in enumerate(c.groupby(key, sort=True)):
+        clinicians = []
+        rows = []
+        for j, (who, cg) in enumerate(g.groupby(g["therapist_id"].astype("string"), sort=True)):
+            n_risk = int((cg["risk_flag"] == True).sum())  # noqa: E712
+            n_not = int((cg["not_on_track"] == True).sum())  # noqa: E712
+            n_wait = int((cg["waiting_for_second_session"] == True).sum())  # noqa: E712
+            sid = _section_id(f"caseload-{_section_id('t', team, i)}", who, j)
+            clinicians.append(
+                Section(
+                    id=sid,
+                    title=f"Clinician {who}",
+                    body_html=table_html(
+                        caseload_display(cg),
+                        caption=f"Open caseload of {who} (risk first)",
+                        max_rows=len(cg),
+                    ),
+                    summary=f"{len(cg)} open referrals; {n_risk} risk; {n_not} not on track.",
+                    level=3,
+                )
+            )
+            rows.append(
+                [
+                    f'<a href="#{escape(sid)}">{escape(who)}</a>',
+                    f"{len(cg):,}",
+                    f"{n_risk:,}",
+                    f"{n_not:,}",
+                    f"{n_wait:,}",
+                ]
+            )
         body = (
             "<p>One list per clinician for a 15-minute monthly review: who is at risk, who is not "
             "on track, who has not been seen for a while, and who is waiting for a second "
-            "session. Complexity markers explain why a caseload may be harder; they are not "
-            "a score.</p>" + table_html(show.drop(columns=["team_id"]), max_rows=300)
+            "session. <em>What may make it harder</em> explains why a caseload may be harder; it "
+            "is not a score.</p>"
+            + html_table(
+                [
+                    "Clinician",
+                    "Open referrals",
+                    "Risk flag",
+                    "Not on track",
+                    "Waiting for a second session",
+                ],
+                rows,
+                caption=f"Team {team}: caseloads",
+                numeric=(1, 2, 3, 4),
+            )
         )
         out.append(
             Section(
                 id=_section_id("caseload", team, i),
                 title=f"Caseload review: team {team}",
                 body_html=body,
-                summary=f"{len(g)} open referrals, {g['therapist_id'].nunique()} clinicians.",
+                summary=f"{len(g):,} open referrals, {g['therapist_id'].nunique()} clinicians, "
+                f"{int((g['risk_flag'] == True).sum()):,} with a risk flag.",  # noqa: E712
                 level=3,
+                children=clinicians,
+                detail=True,
+                stub=False,
             )
         )
     return out
+
+
+def _caseload_index(result: FeedbackResult, teams: list[Section]) -> str:
+    """One table row per team, linking to the team's page of caseload lists."""
+    from clearwater.report.render import PAGES_DIR, detail_file
+    from clearwater.report.sections import html_table
+
+    c = result.caseload
+    key = c["team_id"].astype("string").fillna(NO_TEAM)
+    rows = []
+    for sec, (team, g) in zip(teams, c.groupby(key, sort=True), strict=True):
+        link = f"{PAGES_DIR}/{detail_file(sec)}"
+        rows.append(
+            [
+                f'<a href="{escape(link)}">Team {escape(team)}</a>',
+                f"{len(g):,}",
+                f"{g['therapist_id'].nunique():,}",
+                f"{int((g['risk_flag'] == True).sum()):,}",  # noqa: E712
+                f"{int((g['not_on_track'] == True).sum()):,}",  # noqa: E712
+                f"{int((g['waiting_for_second_session'] == True).sum()):,}",  # noqa: E712
+            ]
+        )
+    return html_table(
+        [
+            "Team (opens its caseload lists)",
+            "Open referrals",
+            "Clinicians",
+            "Risk flag",
+            "Not on track",
+            "Waiting for a second session",
+        ],
+        rows,
+        caption="Caseloads by team",
+        numeric=(1, 2, 3, 4, 5),
+    )
 
 
 def _section_id(prefix: str, name: object, i: int) -> str:
@@ -286,11 +472,14 @@ def _section_id(prefix: str, name: object, i: int) -> str:
 
 
 def report_sections(result: FeedbackResult) -> list[Section]:
+    teams = _caseload_sections(result)
     caseload = Section(
         id="feedback-caseload",
         title="Caseload review",
-        body_html="<p>Open caseloads by team, for supervision. Full lists are in caseload.csv.</p>",
+        body_html="<p>Open caseloads by team, with one list per clinician for supervision. "
+        "Each team's lists are on their own page (follow the team's name); every list is also "
+        "in caseload.csv.</p>" + _caseload_index(result, teams),
         summary="Open caseloads by team for supervision.",
-        children=_caseload_sections(result),
+        children=teams,
     )
     return [_not_on_track_section(result), _validation_section(result), caseload]

@@ -61,9 +61,13 @@ def register(app: typer.Typer) -> None:
             "units": json.loads(res.units.to_json(orient="records")),
         }
         (out / "findings.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
-        sec = report_sections(res)[0]
-        (out / "integrity.html").write_text(
-            f"<!doctype html><meta charset='utf-8'><title>{sec.title}</title><h2>{sec.title}</h2>{sec.body_html}",
-            encoding="utf-8",
+        from clearwater.report.render import write_report_pages
+
+        write_report_pages(
+            out,
+            report_sections(res),
+            title="Integrity audit",
+            name="integrity.html",
+            meta=[("Data", str(data))],
         )
         typer.echo(f"{int(res.findings['flagged'].sum())} finding(s) flagged; written to {out}")

@@ -80,12 +80,19 @@ def report_sections(result: AuditResult) -> list[Section]:
             f"{chart}{_evidence_block(result, (str(r['detector']), str(r['unit_id'])))}"
             f"<p>Innocent explanations to rule out first:</p><ul>{explain}</ul>"
         )
-    parts.append(
-        table_html(
+    units = Section(
+        id="integrity-units",
+        title="Every unit checked",
+        body_html=table_html(
             result.units,
-            caption="Per-unit summary: tests run, checks flagged, smallest q-value",
+            caption="Per unit: checks run, checks flagged, and the smallest chance of a false "
+            "alarm (q)",
             formats={"min_q_value": ".3g"},
-        )
+            max_rows=len(result.units),
+        ),
+        summary=f"{len(result.units):,} units, each with the checks run on it.",
+        level=3,
+        detail=True,
     )
     summary = (
         f"{len(flagged)} finding(s) across {flagged['unit_id'].nunique()} unit(s) inconsistent "
@@ -94,5 +101,11 @@ def report_sections(result: AuditResult) -> list[Section]:
         else "No unit flagged by the integrity checks."
     )
     return [
-        Section(id="integrity", title="Integrity audit", body_html="".join(parts), summary=summary)
+        Section(
+            id="integrity",
+            title="Integrity audit",
+            body_html="".join(parts),
+            summary=summary,
+            children=[units],
+        )
     ]

@@ -166,6 +166,15 @@ def register(app: typer.Typer) -> None:
 
         by_cols = resolve_by(by or [], PATHWAY_COLUMNS)  # fail before any loading
         periods_for(period, dt.date(2000, 4, 1), dt.date(2000, 4, 1))  # spec check only
+        if measure:
+            from clearwater import catalogue
+
+            catalogue.check_choice(
+                "--measure",
+                measure,
+                [mid for mid, _ in catalogue.measures()],
+                listing="clearwater list measures",
+            )
         err = Console(stderr=True)
         clean, instruments = _load(data, engine, thresholds, err)
         pw = _derive(clean, instruments, err)

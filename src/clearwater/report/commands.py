@@ -14,6 +14,11 @@ def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
     from rich.console import Console
 
     err = Console(stderr=True, highlight=False)
+    if run.referrals_in_period is not None and run.referrals_in_period != run.referrals:
+        err.print(
+            f"{run.referrals_in_period:,} referrals received in {run.headline_period} "
+            f"({run.referrals:,} in the data, including earlier referrals still open in it)."
+        )
     err.print(
         f"{run.referrals:,} referrals; rows read {run.rows_read:,} = accepted "
         f"{run.rows_accepted:,} + quarantined {run.rows_quarantined:,}; "
@@ -27,7 +32,38 @@ def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
     typer.echo(str(run.report_path.resolve()))
 
 
+LIST_WHAT = ("therapists", "teams", "measures")
+
+
 def register(app: typer.Typer) -> None:
+    @app.command("list")
+    def list_cmd(
+        what: Annotated[str, typer.Argument(help="therapists, teams or measures.")],
+        data: Annotated[
+            Path | None,
+            typer.Argument(help="Data folder (not needed for measures)."),
+        ] = None,
+    ) -> None:
+        """List the clinicians or teams in a data folder, or every measure id (one a line)."""
+        from clearwater import catalogue
+        from clearwater.errors import ConfigError
+
+        if what not in LIST_WHAT:
+            raise ConfigError(f"list: {what!r} is not one of {', '.join(LIST_WHAT)}")
+        if what == "measures":
+            for mid, title in catalogue.measures():
+                typer.echo(f"{mid}\t{title}")
+            return
+        if data is None:
+            raise ConfigError(
+                f"list {what}: give the data folder, e.g. clearwater list {what} DATA"
+            )
+        values = catalogue.clinicians(data) if what == "therapists" else catalogue.teams(data)
+        if not values:
+            raise ConfigError(f"list {what}: no {what} found in {data}")
+        for v in values:
+            typer.echo(v)
+
     @app.command("demo")
     def demo(
         out: Annotated[

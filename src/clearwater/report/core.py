@@ -8,6 +8,7 @@ rendered to inline SVG by vl-convert, so the report needs no network and no Java
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +38,35 @@ class Section:
     summary: str = ""  # one plain sentence shown in the contents
     level: int = 2
     children: list[Section] = field(default_factory=list)
+    # A detail section (long lists for supervision, per-clinician charts) is written to its
+    # own page beside the report; the report keeps a short paragraph linking to it.
+    detail: bool = False
+    detail_intro: str = ""  # trusted HTML shown in the report in place of the detail
+    stub: bool = True  # False: the parent section links to the page itself (no stub)
 
 
 def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+_MARK = re.compile(
+    r'<(path|rect|circle|text)(\s[^>]*?aria-label="([^"]*)"[^>]*?aria-roledescription="([^"]*)"[^>]*?)/>'
+)
+_NO_TOOLTIP = ("line mark", "axis", "legend", "title", "area mark", "rule mark")
+
+
+def with_tooltips(svg: str) -> str:
+    """Give every data mark of a rendered chart a ``<title>`` (its values in words), so a
+    browser shows them on hover without any script.  Lines, areas and rules are left out:
+    their label describes only their first point."""
+
+    def add(m: re.Match[str]) -> str:
+        tag, attrs, label, role = m.group(1), m.group(2), m.group(3), m.group(4)
+        if role in _NO_TOOLTIP:
+            return m.group(0)
+        return f"<{tag}{attrs}><title>{label}</title></{tag}>"
+
+    return _MARK.sub(add, svg)
 
 
 def chart_svg(chart: Any, *, title: str, how_to_read: str, alt_text: str | None = None) -> str:
@@ -51,7 +77,7 @@ def chart_svg(chart: Any, *, title: str, how_to_read: str, alt_text: str | None 
     import vl_convert as vlc
 
     spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
-    svg = vlc.vegalite_to_svg(spec)
+    svg = with_tooltips(vlc.vegalite_to_svg(spec))
     label = escape(alt_text or title)
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
     return (
@@ -70,9 +96,18 @@ def table_html(
     formats: dict[str, str] | None = None,
     max_rows: int = 500,
 ) -> str:
-    """A plain accessible HTML table; ``formats`` maps column -> format spec (e.g. '.1f')."""
+    """A plain accessible HTML table; ``formats`` maps column -> format spec (e.g. '.1f').
+
+    Headers are the columns' names in words (:func:`clearwater.report.words.column_label`)."""
+    from clearwater.report.words import column_label
+
     formats = formats or {}
-    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in frame.columns)
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)}
+    num = ' class="num"'
+    head = "".join(
+        f'<th scope="col"{num if c in numeric else ""}>{escape(column_label(c))}</th>'
+        for c in frame.columns
+    )
     rows = []
     for _, r in frame.head(max_rows).iterrows():
         cells = []
@@ -87,7 +122,8 @@ def table_html(
                     s = str(v)
             else:
                 s = str(v)
-            cells.append(f"<td>{escape(s)}</td>")
+            cls = ' class="num"' if c in numeric else ""
+            cells.append(f"<td{cls}>{escape(s)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     more = ""
@@ -96,4 +132,13 @@ def table_html(
     return (
         f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
+
+
+def analyst_details(words: str, numbers: str, *, summary: str = "The numbers, for analysts") -> str:
+    """A statistic named in words, with its numbers one click away (closed ``<details>``)."""
+    return (
+        f"<p class='note'>{escape(words)}</p>"
+        f"<details class='analyst'><summary>{escape(summary)}</summary>"
+        f"<p class='note'>{escape(numbers)}</p></details>"
     )

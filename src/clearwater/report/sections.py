@@ -144,10 +144,7 @@ def definition_details(measure_id: str, measures: Mapping[str, Any]) -> str:
     if m is None:
         return ""
     parts = [f"<p>{escape(_attr(m, 'definition'))}</p>"]
-    for label, attr in (("Counted", "numerator"), ("Out of", "denominator"), ("Who", "cohort")):
-        text = _attr(m, attr)
-        if text:
-            parts.append(f"<p><strong>{label}:</strong> {escape(text)}</p>")
+    parts.extend(_who_parts(m))
     src = _attr(m, "source")
     if src:
         parts.append(f"<p><strong>Source:</strong> {escape(src)}</p>")
@@ -156,6 +153,28 @@ def definition_details(measure_id: str, measures: Mapping[str, Any]) -> str:
         "<details><summary>What this measures</summary>"
         f'<div class="definition">{"".join(parts)}</div></details>'
     )
+
+
+UNIT_WORDS = {"%": "a percentage", "count": "a count", "days": "days", "mean": "an average"}
+
+
+def cohort_words(cohort: str) -> str:
+    """'ended' -> 'referrals ended in the period (discharge date in period)'."""
+    from clearwater.measures.definitions import COHORTS
+
+    return COHORTS[cohort][1] if cohort in COHORTS else cohort
+
+
+def _who_parts(m: Any) -> list[str]:
+    parts = []
+    for label, attr in (("Counted", "numerator"), ("Out of", "denominator")):
+        text = _attr(m, attr)
+        if text:
+            parts.append(f"<p><strong>{label}:</strong> {escape(text)}</p>")
+    cohort = _attr(m, "cohort")
+    if cohort:
+        parts.append(f"<p><strong>Who:</strong> {escape(cohort_words(str(cohort)))}</p>")
+    return parts
 
 
 def html_table(
@@ -701,16 +720,14 @@ def definitions_section(measures: Mapping[str, Any], *, extra: Sequence[str] = (
     items = []
     for mid, m in measures.items():
         parts = [f"<p>{escape(_attr(m, 'definition'))}</p>"]
-        for label, attr in (("Counted", "numerator"), ("Out of", "denominator"), ("Who", "cohort")):
-            text = _attr(m, attr)
-            if text:
-                parts.append(f"<p><strong>{label}:</strong> {escape(text)}</p>")
+        parts.extend(_who_parts(m))
         unit = _attr(m, "unit")
         hib = _attr(m, "higher_is_better", None)
         better = {True: "higher is better", False: "lower is better"}.get(hib, "")
-        meta = ", ".join(x for x in (f"unit: {unit}" if unit else "", better) if x)
+        shown_as = UNIT_WORDS.get(str(unit), str(unit)) if unit else ""
+        meta = "; ".join(x for x in (shown_as, better) if x)
         if meta:
-            parts.append(f"<p><strong>Reads as:</strong> {escape(meta)}</p>")
+            parts.append(f"<p><strong>Shown as:</strong> {escape(meta)}</p>")
         src = _attr(m, "source")
         if src:
             parts.append(f"<p><strong>Source:</strong> {escape(src)}</p>")

@@ -67,5 +67,16 @@ def register(app: typer.Typer) -> None:
         clean = load_dataset(data, connect(engine), instruments, progress=True)
         with console.status("weekly workload..."):
             result = run_workforce(clean, derive_pathways(clean, instruments))
-        paths = write_outputs(result, out)
+        paths = list(write_outputs(result, out))
+        from clearwater.report.render import write_report_pages
+        from clearwater.workforce.report import report_sections
+
+        page, pages = write_report_pages(
+            out,
+            report_sections(result),
+            title="Workforce: workload and supervision",
+            name="workload.html",
+            meta=[("Data", str(data))],
+        )
+        paths += [page, *pages]
         console.print(f"wrote {len(paths)} files to {out}", highlight=False)

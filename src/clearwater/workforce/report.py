@@ -108,9 +108,10 @@ def _workload_section(w: WorkloadResult) -> Section:
             },
         )
     )
+    charts = []
     for team in summary["team_id"]:
         for m, title in SPC_MEASURES.items():
-            body.append(
+            charts.append(
                 chart_svg(
                     spc_chart(w.spc, team, m, title),
                     title=f"Team {team}: {title} by week",
@@ -121,12 +122,42 @@ def _workload_section(w: WorkloadResult) -> Section:
                     ),
                 )
             )
+    weekly = Section(
+        id="workforce-weekly",
+        title="Weekly charts by team",
+        body_html="".join(charts),
+        summary=f"Each team's weekly {' and '.join(t.lower() for t in SPC_MEASURES.values())}, "
+        "with process limits.",
+        level=3,
+        detail=True,
+        detail_intro=_special_cause_note(w),
+    )
     return Section(
         id="workforce-workload",
         title="Workload",
         body_html="".join(body),
         summary=f"Weekly workload by team ({len(summary)}), with process limits.",
+        children=[weekly],
     )
+
+
+def _special_cause_note(w: WorkloadResult) -> str:
+    """Which teams' latest week is unusual (special cause), in one sentence."""
+    spc = w.spc
+    if spc is None or spc.empty or "signal" not in spc.columns:
+        return ""
+    last = spc.sort_values("week_start").groupby(["team_id", "measure"]).tail(1)
+    odd = last[last["signal"].fillna("").astype(str) != ""]
+    if odd.empty:
+        return (
+            "<p>In the latest week every team's figures are within their usual range "
+            "(common-cause variation).</p>"
+        )
+    items = ", ".join(
+        f"{escape(r.team_id)} ({escape(SPC_MEASURES.get(r.measure, r.measure).lower())})"
+        for r in odd.itertuples(index=False)
+    )
+    return f"<p>Unusual in the latest week (special-cause variation): {items}.</p>"
 
 
 def _wellbeing_section(r: WellbeingRelease, w: WorkloadResult | None) -> Section:

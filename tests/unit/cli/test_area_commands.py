@@ -79,14 +79,46 @@ def test_caseload_lists_one_clinicians_open_referrals(service, feedback_out, tmp
     assert set(review["therapist_id"].astype(str)) == {therapist}
 
 
-def test_caseload_for_a_clinician_with_no_open_referrals_is_a_clear_error(service):
-    with pytest.raises(Exception, match="no open referrals for clinician 'NOBODY'"):
+def test_caseload_for_an_unknown_clinician_lists_the_valid_ids_before_loading(service):
+    from clearwater import catalogue
+
+    valid = catalogue.clinicians(service)
+    assert valid
+    with pytest.raises(Exception, match="--therapist 'NOBODY' is not known. Valid values: ") as e:
         invoke("caseload", service, "--therapist", "NOBODY")
+    assert valid[0] in str(e.value)
+
+
+def test_list_therapists_teams_and_measures(service):
+    from clearwater.measures.definitions import MEASURES
+
+    therapists = invoke("list", "therapists", service)
+    assert therapists.exit_code == 0, therapists.output
+    pw_ids = set(therapists.output.split())
+    assert len(pw_ids) > 5
+    teams = invoke("list", "teams", service)
+    assert teams.exit_code == 0 and len(teams.output.split()) >= 1
+    measures = invoke("list", "measures")
+    assert [line.split("\t")[0] for line in measures.output.splitlines()] == list(MEASURES)
+
+
+def test_kpis_rejects_an_unknown_measure_before_loading(tmp_path):
+    # the folder does not even exist: the option is checked first
+    with pytest.raises(Exception, match="--measure 'recovery' is not known.*recovery_rate"):
+        invoke("kpis", tmp_path / "nowhere", "--measure", "recovery")
+
+
+def test_feedback_and_workload_write_styled_html(feedback_out, service, tmp_path):
+    _, fb = feedback_out
+    page = (fb / "feedback.html").read_text("utf-8")
+    assert "<style>" in page and "Clients not on track" in page
+    assert list((fb / "pages").glob("caseload-*.html"))
 
 
 def test_workload_writes_team_and_clinician_weeks(service, tmp_path):
     result = invoke("workload", service, "--out", tmp_path)
     assert result.exit_code == 0, result.output
+    assert "<style>" in (tmp_path / "workload.html").read_text("utf-8")
     team = pd.read_csv(tmp_path / "workload_team_weeks.csv")
     assert len(team) > 0 and team["team_id"].notna().all()
     assert (team["clinical_hours_per_fte"] >= 0).all()
