@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "clearwater.report.commands",
         "Compute everything for a real data folder and write one offline HTML report.",
     ),
+    "list": (
+        "clearwater.report.commands",
+        "List the clinicians or teams in a data folder, or every measure id (one a line).",
+    ),
     "public": (
         "clearwater.benchmark.commands",
         "Benchmark every provider in the published statistics, adjusted for deprivation mix.",
