@@ -9,8 +9,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from clearwater.benchmark.spc import POINT_COLOURS, XmrResult
 from clearwater.report.core import PALETTE
+from clearwater.stats.xmr import POINT_COLOURS, XmrResult
 
 POSITION_COLOURS = {
     "above": PALETTE["blue"],

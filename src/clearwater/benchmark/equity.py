@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from clearwater.benchmark.casemix import OUTCOMES, CaseMixModel, expected_expr
+from clearwater.stats.intervals import wilson
 
 DIMENSIONS = {
     "imd_decile": "IMD decile (1 = most deprived)",
@@ -27,16 +28,6 @@ EXTRA_MEASURES = {
     "ended_before_treatment": "Ended before treatment",
 }
 NOT_RECORDED = "Not recorded"
-
-
-def wilson(k: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def _group_col(t: ibis.Table, dim: str) -> ibis.Value:

@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from clearwater.benchmark.funnel import (
+from clearwater.errors import ClearwaterError, DataContractError
+from clearwater.stats.funnel import (
     Overdispersion,
     OverdispersionMethod,
     funnel_proportions,
 )
-from clearwater.errors import ClearwaterError, DataContractError
+from clearwater.stats.intervals import wilson
 
 RECOVERY_TARGET = 0.50
 
@@ -605,11 +606,8 @@ def _gradient(nat: pd.DataFrame) -> pd.DataFrame:
     g["imd_decile"] = g["variable_a"].map(imd_decile)
     g = g[g["imd_decile"].notna()]
     g["imd_decile"] = g["imd_decile"].astype(int)
-    z = 1.959964
-    p, n = g["rate"], g["denominator"]
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    g["lower95"], g["upper95"] = centre - half, centre + half
+    lower, upper = wilson(g["rate"] * g["denominator"], g["denominator"])
+    g["lower95"], g["upper95"] = np.asarray(lower), np.asarray(upper)
     return g.sort_values(["period", "measure", "imd_decile"]).reset_index(drop=True)
 
 
@@ -697,10 +695,11 @@ def _spc_trends(providers: pd.DataFrame, nat: pd.DataFrame) -> pd.DataFrame:
     """XmR of the national rate and of each provider's observed rate over periods.
 
     A period whose rate is suppressed or not published is a gap: a row with no value and its
-    ``point_type`` saying why ('suppressed' / 'not available').  The chart's centre, limits and
-    rules come from the published points only, in time order; a provider needs two of them.
+    ``point_type`` saying why ('suppressed' / 'not available') and its group's centre and
+    limits.  The chart's centre, limits and rules come from the published points only, in time
+    order (:func:`clearwater.stats.xmr.xmr` with ``missing='gap'``); a provider needs two.
     """
-    from clearwater.benchmark.spc import xmr
+    from clearwater.stats.xmr import GAP, xmr
 
     frames = []
     tot = nat[nat["variable_type"] == "Total"].sort_values("period")
@@ -710,32 +709,17 @@ def _spc_trends(providers: pd.DataFrame, nat: pd.DataFrame) -> pd.DataFrame:
         frames.append(f)
     for (code, mid), part in providers.groupby(["provider_code", "measure"]):
         part = part.sort_values("period")
-        known = part["observed"].notna().to_numpy()
-        if known.sum() < 2:
+        if part["observed"].notna().sum() < 2:
             continue
         res = xmr(
-            part.loc[known, "observed"].to_numpy(),
-            labels=part.loc[known, "period"].tolist(),
+            part["observed"].to_numpy(),
+            labels=part["period"].tolist(),
             direction="increase",
+            missing="gap",
         )
         points = res.points
-        if not known.all():
-            gaps = pd.DataFrame(
-                {
-                    "label": part.loc[~known, "period"].to_numpy(),
-                    "value": np.nan,
-                    "rule": "",
-                    "side": "",
-                    "point_type": part.loc[~known, "position"].to_numpy(),
-                }
-            )
-            for col in ("baseline", "astronomical", "trend", "two_in_three", "shift"):
-                gaps[col] = False
-            points = (
-                pd.concat([points, gaps.astype({"value": float})], ignore_index=True)
-                .sort_values("label", kind="stable")
-                .reset_index(drop=True)
-            )
+        gap = (points["point_type"] == GAP).to_numpy()
+        points.loc[gap, "point_type"] = part["position"].to_numpy()[gap]  # why it is missing
         frames.append(points.assign(org_code=code, measure=mid, series="observed rate"))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

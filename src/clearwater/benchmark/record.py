@@ -26,15 +26,15 @@ from clearwater.benchmark.casemix import (
     fit_casemix,
 )
 from clearwater.benchmark.equity import equity_table
-from clearwater.benchmark.funnel import (
+from clearwater.errors import ClearwaterError
+from clearwater.report.core import Section, chart_svg, escape, table_html
+from clearwater.stats.funnel import (
     Overdispersion,
     funnel_proportions,
     funnel_ratios,
     shrink_ratios,
 )
-from clearwater.benchmark.spc import XmrResult, describe_variation, xmr
-from clearwater.errors import ClearwaterError
-from clearwater.report.core import Section, chart_svg, escape, table_html
+from clearwater.stats.xmr import XmrResult, describe_variation, xmr
 
 UNIT_COLUMNS = {"therapist": "therapist_id", "team": "team_id", "provider": "provider_id"}
 BENCHMARK_COLUMNS = [
@@ -565,7 +565,7 @@ def _outside_html(outside: pd.DataFrame, unit: str) -> str:
 
 def _ratio_curve(part: pd.DataFrame, od: Overdispersion | None) -> pd.DataFrame:
     """Limit lines on the O/E scale at the pooled expected rate (points use their own limits)."""
-    from clearwater.benchmark.funnel import funnel_curve
+    from clearwater.stats.funnel import funnel_curve
 
     rate = float(np.clip((part["expected"] * part["n"]).sum() / part["n"].sum(), 1e-3, 1 - 1e-3))
     curve = funnel_curve(rate, float(part["n"].max()), od)

@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 
 from clearwater.benchmark import charts
-from clearwater.benchmark.funnel import funnel_curve
 from clearwater.benchmark.public import MEASURE_BY_ID, PublicResult
-from clearwater.benchmark.spc import describe_variation
 from clearwater.report.core import Section, analyst_details, chart_svg, escape, table_html
+from clearwater.stats.funnel import funnel_curve
+from clearwater.stats.xmr import describe_variation
 
 FUNNEL_HOW = (
     "Each mark is one {unit}; the further right, the more finished courses. Marks between the "
@@ -218,7 +218,7 @@ def public_sections(result: PublicResult) -> list[Section]:
 
 
 def _public_spc(result: PublicResult) -> Section:
-    from clearwater.benchmark.spc import xmr
+    from clearwater.stats.xmr import xmr
 
     body = ""
     nat = result.national[result.national["variable_type"] == "Total"]

@@ -10,28 +10,25 @@ import numpy as np
 import pandas as pd
 
 from clearwater.integrity.base import DetectorResult
-from clearwater.integrity.stats import rate_sd
+from clearwater.integrity.stats import rate_rho
 from clearwater.report.core import PALETTE
+from clearwater.stats.funnel import betabinomial_limit
 
 
 def funnel_chart(res: DetectorResult, unit_id: str) -> alt.Chart:
-    """Observed minus expected events per case against cases, with 95% / 99.8% limits."""
+    """Observed minus expected events per case against cases, with 95% / 99.8% limits from the
+    null the units were tested against (beta-binomial with the detector's tau^2)."""
     u = res.units.dropna(subset=["e"]).copy()
     u = u[u["n"] > 0]
     u["excess_rate"] = (u["o"] - u["e"]) / u["n"]
     u["unit"] = np.where(u["unit_id"].astype(str) == str(unit_id), str(unit_id), "other units")
     p = float(np.clip(u["e"].sum() / max(u["n"].sum(), 1), 1e-6, 1 - 1e-6))
-    grid = np.linspace(max(1, u["n"].min()), u["n"].max() + 1, 60)
-    lim = pd.DataFrame(
-        [
-            {
-                "n": n,
-                "limit": z * np.sqrt(p * (1 - p) / n + rate_sd(res.tau2, p) ** 2),
-                "band": band,
-            }
-            for n in grid
-            for z, band in ((1.96, "95%"), (3.09, "99.8%"))
-        ]
+    grid = np.unique(np.round(np.linspace(max(1, u["n"].min()), u["n"].max() + 1, 60)))
+    # the null that flagged units: beta-binomial at the pooled rate, the detector's tau^2
+    rho = rate_rho(res.tau2, p)
+    lim = pd.concat(
+        pd.DataFrame({"n": grid, "limit": betabinomial_limit(grid, p, rho, q) - p, "band": band})
+        for q, band in ((0.975, "95%"), (0.999, "99.8%"))
     )
     base = (
         alt.Chart(u)

@@ -2,7 +2,7 @@
 standard, with Making Data Count variation and assurance icons, in words a board reads.
 
 The icons follow NHS England's Making Data Count: an XmR chart of the measure month by month
-(:func:`clearwater.benchmark.spc.xmr`, the one implementation of the statistic) says whether the
+(:func:`clearwater.stats.xmr.xmr`, the one implementation of the statistic) says whether the
 latest month shows special-cause variation (improving or getting worse) or only common-cause
 variation, and, for a measure with a standard, whether the process limits say the standard
 will be met every month, missed every month, or sometimes met ("hit and miss").
@@ -145,7 +145,7 @@ def judge(
     """(variation key, assurance key) of a monthly series by Making Data Count's rules."""
     if len(values) < MIN_MONTHS:
         return "unknown", "unknown"
-    from clearwater.benchmark.spc import xmr
+    from clearwater.stats.xmr import xmr
 
     direction = {True: "increase", False: "decrease"}.get(higher_is_better)  # type: ignore[arg-type]
     res = xmr(list(values), direction=direction, target=target)

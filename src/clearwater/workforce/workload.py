@@ -37,6 +37,7 @@ import pandas as pd
 from clearwater.dataset import contract
 from clearwater.dataset.model import CleanData
 from clearwater.errors import ClearwaterError
+from clearwater.stats.xmr import xmr
 
 
 @dataclass(frozen=True)
@@ -305,40 +306,22 @@ def team_weeks(clinician_weeks_frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
-def xmr(values: Sequence[float], *, shift_run: int = 7, trend_run: int = 7) -> pd.DataFrame:
-    """XmR chart: centre, limits (mean +/- 2.66 AMR after screening moving ranges >= 3.267
-    AMR) and special-cause signals (outside the limits; a shift of ``shift_run`` points on one
-    side of the mean - a point on the mean breaks it; a trend of ``trend_run`` points each
-    above or below the last - ties break it)."""
+def team_chart(values: Sequence[float]) -> pd.DataFrame:
+    """One team's weekly XmR chart as columns value, centre, upper, lower and signal (the rule
+    that fired, or '').  The chart is :func:`clearwater.stats.xmr.xmr`, the one XmR in
+    Clearwater (Making Data Count defaults and all its rules, two-in-three included); a week
+    with no figure (no FTE recorded) is a gap.  Fewer than two known weeks: no limits."""
     x = np.asarray(values, dtype=float)
-    n = len(x)
+    x = np.where(np.isfinite(x), x, np.nan)
     out = pd.DataFrame({"value": x})
-    if n < 2:
+    if np.isfinite(x).sum() < 2:
         out["centre"], out["upper"], out["lower"], out["signal"] = np.nan, np.nan, np.nan, ""
         return out
-    mean = float(np.nanmean(x))
-    mr = np.abs(np.diff(x))
-    amr = float(np.nanmean(mr))
-    keep = mr < 3.267 * amr if amr > 0 else np.ones_like(mr, dtype=bool)
-    amr = float(np.nanmean(mr[keep])) if keep.any() else amr
-    upper, lower = mean + 2.66 * amr, mean - 2.66 * amr
-    signal = np.array([""] * n, dtype=object)
-    side = np.sign(x - mean)
-    for i in range(n):
-        if x[i] > upper or x[i] < lower:
-            signal[i] = "outside limits"
-    for i in range(n - shift_run + 1):
-        window = side[i : i + shift_run]
-        if abs(window.sum()) == shift_run:
-            for j in range(i, i + shift_run):
-                signal[j] = signal[j] or "shift"
-    d = np.sign(np.diff(x))
-    for i in range(n - trend_run + 1):
-        steps = d[i : i + trend_run - 1]
-        if abs(steps.sum()) == trend_run - 1:
-            for j in range(i, i + trend_run):
-                signal[j] = signal[j] or "trend"
-    out["centre"], out["upper"], out["lower"], out["signal"] = mean, upper, lower, signal
+    points = xmr(x, missing="gap").points
+    out["centre"] = points["centre"].to_numpy()
+    out["upper"] = points["upl"].to_numpy()
+    out["lower"] = points["lpl"].to_numpy()
+    out["signal"] = points["rule"].to_numpy()
     return out
 
 
@@ -372,7 +355,7 @@ def compute_workload(
     spc_rows = []
     for team, g in tw.sort_values("week_start").groupby("team_id"):
         for m in SPC_MEASURES:
-            chart = xmr(g[m].to_numpy())
+            chart = team_chart(g[m].to_numpy())
             chart.insert(0, "week_start", g["week_start"].to_numpy())
             chart.insert(0, "measure", m)
             chart.insert(0, "team_id", team)

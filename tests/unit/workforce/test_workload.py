@@ -15,7 +15,7 @@ from clearwater.workforce.workload import (
     apply_guidance,
     clinician_weeks,
     compute_workload,
-    xmr,
+    team_chart,
 )
 
 MON, TUE = date(2024, 1, 8), date(2024, 1, 9)
@@ -132,16 +132,24 @@ def test_supervision_against_guidance():
     assert out.loc[("P", date(2024, 1, 1)), "clinical_hours_per_fte"] == pytest.approx(20.0)
 
 
-def test_xmr_known_answer():
+def test_team_chart_known_answer():
     x = [10, 12, 10, 12, 10, 12, 10, 12, 30]
-    chart = xmr(x)
+    chart = team_chart(x)
     # moving ranges: 2 (x7) and 18; 18 >= 3.267 x 4 is screened out, so AMR = 2
     assert chart["centre"].iloc[0] == pytest.approx(np.mean(x))
     assert chart["upper"].iloc[0] == pytest.approx(np.mean(x) + 2.66 * 2)
     assert chart["signal"].iloc[-1] == "outside limits"
-    shift = xmr([1, 2, 1, 2, 1, 2, 1, 5, 6, 5, 6, 5, 6, 5])  # limits 0.43 to 6.57
-    assert (shift["signal"] == "shift").sum() == 14
-    trend = xmr([1, 2, 3, 4, 5, 6, 7, 7, 7])
+    shift = team_chart([1, 2, 1, 2, 1, 2, 1, 5, 6, 5, 6, 5, 6, 5])
+    # mean 24/7, AMR 16/13: limits 0.15 to 6.70, near bands below 1.25 and above 5.61.
+    # Every point is in a run of seven on one side (shift); the 1s and 6s are also two of three
+    # near a limit, which takes precedence (the one XmR's rule order, clearwater.stats.xmr).
+    assert shift["upper"].iloc[0] == pytest.approx(24 / 7 + 2.66 * 16 / 13)
+    assert (shift["signal"] != "").all()
+    assert set(shift["signal"][shift["value"].isin([1, 6])]) == {"two of three near a limit"}
+    assert set(shift["signal"][shift["value"].isin([2, 5])]) == {"shift"}
+    gaps = team_chart([10, np.nan, 12, np.inf, 10, 12])  # no FTE that week: a gap
+    assert gaps["signal"].tolist()[1] == "" and gaps["centre"].iloc[1] == pytest.approx(11)
+    trend = team_chart([1, 2, 3, 4, 5, 6, 7, 7, 7])
     # outside-limits takes precedence; every other point of the rising run is a trend
     first7 = list(trend["signal"][:7])
     assert set(first7) == {"trend", "outside limits"} and first7[3] == "trend"

@@ -1,7 +1,9 @@
 """Funnel-plot limits, overdispersion and shrinkage (Spiegelhalter 2005a/b; 2012).
 
-Our own implementation (see docs/adr/0040): the formulas are short and the available packages
-either differ from each other, carry known porting hazards, or are GPL.
+The one implementation of funnel limits in Clearwater (ADR 0002: benchmarking, published
+statistics and the integrity funnel use it).  Our own code (see docs/adr/0040): the formulas
+are short and the available packages either differ from each other, carry known porting
+hazards, or are GPL.
 
 Two kinds of indicator:
 
@@ -53,6 +55,27 @@ def binomial_limit(n: np.ndarray | float, target: np.ndarray | float, p: float) 
     r = stats.binom.ppf(p, n, t)
     f_r = stats.binom.cdf(r, n, t)
     f_r1 = stats.binom.cdf(r - 1, n, t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.where(f_r - f_r1 > 0, (f_r - p) / (f_r - f_r1), 0.0)
+        out = (r - alpha) / n
+    return np.clip(out, 0.0, 1.0)
+
+
+def betabinomial_limit(
+    n: np.ndarray | float, target: np.ndarray | float, rho: float, p: float
+) -> np.ndarray:
+    """Exact limit for a proportion at probability ``p`` when the count is beta-binomial with
+    ``n`` trials, mean rate ``target`` and intra-unit correlation ``rho`` (the overdispersed
+    null of the integrity audit, :func:`clearwater.integrity.stats.betabinom_sf`), interpolated
+    as :func:`binomial_limit`; with ``rho`` = 0 it is :func:`binomial_limit`."""
+    if rho <= 1e-9:
+        return binomial_limit(n, target, p)
+    n = np.round(np.asarray(n, dtype=float))
+    t = np.clip(np.asarray(target, dtype=float), 1e-9, 1 - 1e-9)
+    ab = 1.0 / rho - 1.0
+    dist = stats.betabinom(n.astype(int), t * ab, (1 - t) * ab)
+    r = dist.ppf(p)
+    f_r, f_r1 = dist.cdf(r), dist.cdf(r - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = np.where(f_r - f_r1 > 0, (f_r - p) / (f_r - f_r1), 0.0)
         out = (r - alpha) / n

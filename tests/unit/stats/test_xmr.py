@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clearwater.benchmark.spc import SpcRules, xmr
 from clearwater.errors import ClearwaterError
+from clearwater.stats.xmr import GAP, SpcRules, describe_variation, xmr
 
 FLAT = [10, 12, 11, 13, 12, 11, 10, 12, 11, 13, 12, 11, 12, 11, 12]
 
@@ -129,3 +129,34 @@ def test_bad_series():
         xmr([1.0, float("nan"), 2.0])
     with pytest.raises(ClearwaterError):
         SpcRules(shift=1)
+
+
+def test_missing_values_are_gaps_when_asked():
+    values = [10, 12, np.nan, 11, 13, np.nan]
+    with pytest.raises(ClearwaterError, match="missing"):
+        xmr(values)
+    res = xmr(values, labels=list("abcdef"), missing="gap", direction="increase")
+    p = res.points
+    assert list(p["label"]) == list("abcdef")
+    gaps = p[p["point_type"] == GAP]
+    assert list(gaps["label"]) == ["c", "f"] and gaps["value"].isna().all()
+    assert (gaps["rule"] == "").all() and not gaps[["trend", "shift", "baseline"]].any().any()
+    # the chart of the known points 10, 12, 11, 13: mean 11.5, moving ranges 2, 1, 2 (the
+    # range from 12 to 11 spans the gap) -> AMR 5/3
+    assert p["centre"].tolist() == pytest.approx([11.5] * 6)
+    assert p["upl"].iloc[0] == pytest.approx(11.5 + 2.66 * 5 / 3)
+    assert p.loc[p["label"] == "d", "mr"].item() == pytest.approx(1.0)
+    # the latest charted point, not the gap, describes the chart
+    assert res.variation == "common_cause"
+    assert "within the normal range" in describe_variation(res)
+
+
+def test_gaps_keep_rules_on_the_known_points():
+    """A rising run of seven known points with a gap inside is still a trend."""
+    res = xmr([1, 2, 3, np.nan, 4, 5, 6, 7], missing="gap", direction="increase")
+    p = res.points
+    known = p[p["point_type"] != GAP]
+    assert known["trend"].all() and res.variation == "improvement"
+    assert xmr([np.nan, 5.0, np.nan], missing="gap").points["centre"].tolist() == [5.0] * 3
+    with pytest.raises(ClearwaterError, match="known value"):
+        xmr([np.nan, np.nan], missing="gap")

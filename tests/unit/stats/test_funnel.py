@@ -7,9 +7,11 @@ from math import comb
 import numpy as np
 import pytest
 
-from clearwater.benchmark.funnel import (
+from clearwater.errors import ClearwaterError
+from clearwater.stats.funnel import (
     Z95,
     Z998,
+    betabinomial_limit,
     binomial_limit,
     estimate_overdispersion,
     funnel_curve,
@@ -20,7 +22,6 @@ from clearwater.benchmark.funnel import (
     proportion_z,
     shrink_ratios,
 )
-from clearwater.errors import ClearwaterError
 
 
 def _binomial_limit_by_hand(n: int, t: float, p: float) -> float:
@@ -164,3 +165,39 @@ def test_shrinkage():
     o0 = rng.binomial(n, 0.5)
     sh0 = shrink_ratios(o0, 0.5 * n, n)
     assert np.abs(np.log(sh0.table["shrunken"])).max() < 0.1
+
+
+def test_betabinomial_limit_is_binomial_without_correlation():
+    n = np.array([5, 20, 80, 400])
+    for p in (0.001, 0.025, 0.975, 0.999):
+        assert np.allclose(betabinomial_limit(n, 0.3, 0.0, p), binomial_limit(n, 0.3, p))
+
+
+@pytest.mark.parametrize(("n", "t", "rho"), [(40, 0.2, 0.02), (200, 0.05, 0.01), (15, 0.5, 0.1)])
+def test_betabinomial_limit_matches_the_flagging_null(n, t, rho):
+    """The 99.8% line lies where the integrity audit's one-sided p-value P(X >= o) under the
+    beta-binomial null crosses 0.001: a count above the line has p <= 0.001, the count just
+    below it has p > 0.001."""
+    from clearwater.integrity.stats import betabinom_sf
+
+    limit = float(betabinomial_limit(n, t, rho, 0.999))
+    r = int(np.ceil(limit * n - 1e-12))  # the interpolated limit lies in (r - 1, r]
+    assert betabinom_sf(r + 1, n, t, rho) <= 0.001 < betabinom_sf(r, n, t, rho)
+    # and it is wider than the binomial line: the null allows for real variation between units
+    assert limit > float(binomial_limit(n, t, 0.999)) - 1e-12
+
+
+def test_betabinomial_limit_by_hand():
+    """Beta-binomial pmf written out (n = 10, mean 0.3, rho = 0.1: a = 2.7, b = 6.3)."""
+    from math import lgamma
+
+    n, a, b, p = 10, 2.7, 6.3, 0.975
+
+    def log_beta(x: float, y: float) -> float:
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
+
+    pmf = [comb(n, k) * np.exp(log_beta(k + a, n - k + b) - log_beta(a, b)) for k in range(n + 1)]
+    cdf = np.cumsum(pmf)
+    r = int(np.argmax(cdf >= p))
+    want = (r - (cdf[r] - p) / pmf[r]) / n
+    assert float(betabinomial_limit(n, 0.3, 0.1, p)) == pytest.approx(want, rel=1e-9)

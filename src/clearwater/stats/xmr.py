@@ -1,6 +1,7 @@
 """XmR statistical process control charts in the NHS England "Making Data Count" style.
 
-Our own implementation (docs/adr/0041).  Defaults follow Making Data Count / NHSRplotthedots:
+The one XmR implementation in Clearwater (docs/adr/0041; ADR 0002): benchmarking, published
+statistics and workforce workload all chart through :func:`xmr`.  Defaults follow Making Data Count / NHSRplotthedots:
 
 * centre = mean of the baseline points (all points, or the first ``fix_after`` of each group);
 * moving ranges ``|x_t - x_(t-1)|`` of the baseline; their mean (AMR) is recomputed after
@@ -15,6 +16,10 @@ Our own implementation (docs/adr/0041).  Defaults follow Making Data Count / NHS
   ``ties='ignore'`` it neither adds to nor breaks the run (the NHS run-chart guide).
 * Points are coloured by the measure's direction: improvement, concern, or neutral when the
   direction is not known; otherwise common cause.
+* Missing values (suppressed, not published, no denominator) are an error unless the caller
+  asks for ``missing='gap'``: then the chart is computed from the known points in time order
+  (a moving range spans the gap) and each missing point comes back as a row with no value,
+  no rule and ``point_type`` :data:`GAP`, carrying its group's centre and limits.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ NEAR = E2 * 2 / 3  # 1.7733: the 2-sigma band
 TRIAL_POINTS = 13
 
 Direction = Literal["increase", "decrease"] | None
+GAP = "gap"
 
 # Okabe-Ito choices for Making Data Count's grey / blue / orange / purple.
 POINT_COLOURS = {
@@ -140,18 +146,31 @@ def xmr(
     screen_outliers: bool = True,
     rules: SpcRules | None = None,
     target: float | None = None,
+    missing: Literal["error", "gap"] = "error",
 ) -> XmrResult:
     """An XmR chart of ``values`` (in time order).
 
     ``fix_after``: the baseline is the first n points of each group (limits fixed, later points
     judged against them); None recalculates from all points.  ``rebase_at``: indices where a new
-    group (with its own limits) starts, e.g. after a change to the service.
+    group (with its own limits) starts, e.g. after a change to the service.  ``missing='gap'``:
+    missing values are gaps (see the module docstring); ``fix_after`` then counts known points.
     """
     rules = rules or SpcRules()
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or len(x) == 0:
         raise ClearwaterError("an SPC chart needs a non-empty series of numbers")
     if np.isnan(x).any():
+        if missing == "gap":
+            return _with_gaps(
+                x,
+                labels=labels,
+                direction=direction,
+                fix_after=fix_after,
+                rebase_at=rebase_at,
+                screen_outliers=screen_outliers,
+                rules=rules,
+                target=target,
+            )
         raise ClearwaterError(
             "an SPC series has missing values: remove or explain the gaps before charting"
         )
@@ -264,6 +283,42 @@ def xmr(
     return XmrResult(points, variation, assurance, tuple(warnings), direction, rules)
 
 
+def _with_gaps(x: np.ndarray, *, labels: Sequence[object] | None, **options) -> XmrResult:
+    """The chart of the known points, with a :data:`GAP` row where each missing point was."""
+    known = ~np.isnan(x)
+    if not known.any():
+        raise ClearwaterError("an SPC series needs at least one known value")
+    labels = list(labels) if labels is not None else list(range(1, len(x) + 1))
+    if len(labels) != len(x):
+        raise ClearwaterError("SPC labels and values differ in length")
+    position = np.cumsum(known) - known  # index among the known points
+    rebase = [int(position[int(i)]) for i in options.pop("rebase_at") if 0 < int(i) < len(x)]
+    res = xmr(
+        x[known],
+        labels=[lb for lb, k in zip(labels, known, strict=True) if k],
+        rebase_at=rebase,
+        **options,
+    )
+    known_rows = res.points
+    rows = pd.DataFrame({"label": labels, "value": x})
+    carried = ["group", "centre", "upl", "lpl", "upper_near", "lower_near"]
+    for col in carried:
+        full = pd.Series(np.nan, index=rows.index, dtype=float)
+        full[known] = known_rows[col].to_numpy(dtype=float)
+        rows[col] = full.ffill().bfill()
+    rows["group"] = rows["group"].astype(int)
+    for col in ("baseline", "astronomical", "trend", "two_in_three", "shift"):
+        rows[col] = False
+        rows.loc[known, col] = known_rows[col].to_numpy()
+    rows["mr"] = np.nan
+    rows.loc[known, "mr"] = known_rows["mr"].to_numpy()
+    for col, fill in (("rule", ""), ("side", ""), ("point_type", GAP)):
+        rows[col] = fill
+        rows.loc[known, col] = known_rows[col].to_numpy()
+    points = rows[list(known_rows.columns)]
+    return XmrResult(points, res.variation, res.assurance, res.warnings, res.direction, res.rules)
+
+
 def _point_type(side: str, direction: Direction) -> str:
     if not side:
         return "common_cause"
@@ -274,8 +329,8 @@ def _point_type(side: str, direction: Direction) -> str:
 
 
 def describe_variation(result: XmrResult) -> str:
-    """One plain sentence about the latest point."""
-    last = result.points.iloc[-1]
+    """One plain sentence about the latest charted point."""
+    last = result.points[result.points["point_type"] != GAP].iloc[-1]
     if last.point_type == "common_cause":
         return "The latest value is within the normal range of variation (common cause)."
     what = {"improvement": "an improvement", "concern": "a concern", "neutral": "a change"}[
