@@ -81,6 +81,16 @@ def _lit(s: str) -> ir.StringValue:
     return ibis.literal(s, type="string")
 
 
+def _stripped(v: ir.StringValue) -> ir.StringValue:
+    """Leading and trailing white space removed, empty -> null.
+
+    Trimming is the costliest step on a large table, so a value that starts and ends with a
+    visible character (the usual case: a cheap test) is kept as it is.
+    """
+    visible = (v.ascii_str() > 32) & (v.right(1).ascii_str() > 32)
+    return ibis.ifelse(visible, v, v.strip().nullif(""))
+
+
 def _code_map(codes: frozenset[str]) -> tuple[dict[str, str], int | None]:
     """Upper-cased code -> canonical code, and the zero-padding width for all-digit lists."""
     widths = {len(c) for c in codes}
@@ -118,7 +128,7 @@ def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
                 out["_n_" + col.clean] = num
                 out[col.clean] = num.try_cast("int64") if col.type == "int" else num
             continue
-        v = t[col.clean].strip().nullif("") if col.clean in raw.columns else _NULL_STR
+        v = _stripped(t[col.clean]) if col.clean in raw.columns else _NULL_STR
         out["_r_" + col.clean] = v
         if col.type == "str":
             typed: ir.Value = v
@@ -299,31 +309,41 @@ def _stage1(raw: RawTable, a: ir.Table, today: date) -> ir.Table:
             "neither CareContactId nor CareActId given: the score cannot be dated",
         )
     typed = {c.clean: a[c.clean] for c in spec.columns}
-    return a.select(
-        **typed, source_row=a.source_row, **_verdict(ch.checks, raw, ibis.null("string"))
-    )
+    return _judged(a, ch.checks, raw, [*typed, "source_row"], previous=None)
 
 
-def _verdict(checks: Sequence[Check], raw: RawTable, previous: ir.StringValue) -> dict:
-    """_reason, _column, _value: the first failing check (keeping an earlier verdict)."""
+def _judged(
+    t: ir.Table, checks: Sequence[Check], raw: RawTable, keep: list[str], previous: Any
+) -> ir.Table:
+    """``t``'s ``keep`` columns with the verdict: _reason, _column, _value of the first
+    failing check, keeping an earlier verdict (``previous``: a table with _reason etc.).
+
+    Each condition is evaluated once, into the index of the first failing check; the
+    reason, column and value are then picked by that index (only for failing rows).
+    """
     if not checks:
-        return {}
-    ok = previous.isnull()
-    reason = ibis.cases(*[(ok & b, r) for b, _, r, _ in checks], else_=_NULL_STR)
-    column = ibis.cases(*[(ok & b, raw.header(c)) for b, c, _, _ in checks], else_=_NULL_STR)
-    value = ibis.cases(*[(ok & b, _text(v)) for b, _, _, v in checks], else_=_NULL_STR)
-    return {"_reason": reason, "_column": column, "_value": value}
-
-
-def _add_checks(t: ir.Table, raw: RawTable, checks: Sequence[Check]) -> ir.Table:
-    if not checks:
-        return t
-    v = _verdict(checks, raw, t._reason)
-    return t.mutate(
-        _reason=t._reason.coalesce(v["_reason"]),
-        _column=t._column.coalesce(v["_column"]),
-        _value=t._value.coalesce(v["_value"]),
+        if previous is None:
+            return t.select(*keep)
+        return t.select(*keep, "_reason", "_column", "_value")
+    branches = [(b, i) for i, (b, _, _, _) in enumerate(checks)]
+    if previous is not None:
+        branches = [(t._reason.notnull(), -1), *branches]
+    k = t.mutate(_k=ibis.cases(*branches, else_=ibis.null("int64")))
+    reason = ibis.cases(*[(k._k == i, r) for i, (_, _, r, _) in enumerate(checks)], else_=_NULL_STR)
+    column = ibis.cases(
+        *[(k._k == i, raw.header(c)) for i, (_, c, _, _) in enumerate(checks)], else_=_NULL_STR
     )
+    value = ibis.cases(
+        *[(k._k == i, _text(v)) for i, (_, _, _, v) in enumerate(checks)], else_=_NULL_STR
+    )
+    if previous is not None:
+        reason = k._reason.coalesce(reason)
+        column = k._column.coalesce(column)
+        value = k._value.coalesce(value)
+    return k.select(*keep, _reason=reason, _column=column, _value=value)
+
+
+_RESOLVED = ("_rcid", "_rpath", "_rdate", "_rtime")
 
 
 class Validator:
@@ -335,11 +355,17 @@ class Validator:
         self.stage: dict[str, ir.Table] = {}  # clean name -> table with verdict columns
         self.raws: dict[str, RawTable] = {}
         self._made: list[str] = []
+        self._views: list[str] = []
 
     def _materialise(self, name: str, expr: ir.Table | pa.Table) -> ir.Table:
         full = self.prefix + name
         self._made.append(full)
         return self.con.create_table(full, expr, overwrite=True)
+
+    def _view(self, name: str, expr: ir.Table) -> ir.Table:
+        full = self.prefix + name
+        self._views.append(full)
+        return self.con.create_view(full, expr, overwrite=True)
 
     def accepted(self, name: str) -> ir.Table:
         t = self.stage[name]
@@ -350,7 +376,9 @@ class Validator:
         reader.drop(self.con, raw)  # the typed copy replaces the loaded text
         s1 = _stage1(raw, a, self.today)
         self.raws[raw.spec.clean] = raw
-        self.stage[raw.spec.clean] = self._materialise("s1_" + raw.spec.clean, s1)
+        # stage 1 is a view over the typed table: only stage 2 (which needs the other
+        # tables' verdicts) is stored
+        self.stage[raw.spec.clean] = self._view("s1_" + raw.spec.clean, s1)
 
     def _stage2(self, name: str, build: Callable[[ir.Table], tuple[ir.Table, list[Check]]]) -> None:
         if name not in self.stage:
@@ -372,8 +400,10 @@ class Validator:
                 )
             )
         t, more = build(t)
-        t = _add_checks(t, raw, checks + more)
-        self.stage[name] = self._materialise("s2_" + name, t.select(*cols))
+        # IDS607's resolved contact is kept for the clean table
+        keep = [c for c in cols if not c.startswith("_")] + [c for c in _RESOLVED if c in t.columns]
+        t = _judged(t, checks + more, raw, keep, previous=True)
+        self.stage[name] = self._materialise("s2_" + name, t)
 
     def _ref(
         self, t: ir.Table, col: str, parent: str, pcol: str, label: str
@@ -485,8 +515,11 @@ class Validator:
             t = self.accepted(name)
             if name == "contact" and "activity" in self.stage:
                 t = self._fill_clinician(t)
-            out[name] = self._materialise("clean_" + name, _conform(t, name))
-        out["score"] = self._materialise("clean_score", self._score())
+            if name == "contact":  # used many times downstream: stored once
+                out[name] = self._materialise("clean_" + name, _conform(t, name))
+            else:
+                out[name] = self._view("clean_" + name, _conform(t, name))
+        out["score"] = self._view("clean_score", self._score())
         return out
 
     def _fill_clinician(self, c: ir.Table) -> ir.Table:
@@ -511,10 +544,7 @@ class Validator:
                 ).select(*names)
             )
         if "score_activity" in self.stage:
-            raw_t = self.stage["score_activity"]
-            # the contact resolution columns were dropped after stage 2: rebuild them
-            t, _ = self._score_activity(raw_t)
-            t = t.filter(t._reason.isnull())
+            t = self.accepted("score_activity")  # with the contact resolved in stage 2
             src = contract.SCORE_ACTIVITY.source
             parts.append(
                 t.mutate(
@@ -580,9 +610,17 @@ class Validator:
         return acc
 
     def drop_intermediate(self, *, keep_clean: bool) -> None:
-        """Drop the working tables (and the clean ones too unless ``keep_clean``)."""
+        """Drop the working tables (and the clean ones too unless ``keep_clean``).
+
+        The clean tables are views over the stage-2 tables (contacts are stored), so those
+        stay while the clean tables are kept.
+        """
+        kept = (self.prefix + "clean_", self.prefix + "s2_") if keep_clean else ()
+        for name in dict.fromkeys(self._views):
+            if not name.startswith(kept):
+                self.con.drop_view(name, force=True)
         for name in dict.fromkeys(self._made):
-            if not (keep_clean and name.startswith(self.prefix + "clean_")):
+            if not name.startswith(kept):
                 self.con.drop_table(name, force=True)
 
 
