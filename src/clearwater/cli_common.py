@@ -19,3 +19,11 @@ ThresholdsOpt = Annotated[
         exists=False,
     ),
 ]
+XlsxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--xlsx",
+        help="Also write an Excel workbook: one formatted sheet per table, frozen headers, "
+        "definitions as a sheet.",
+    ),
+]

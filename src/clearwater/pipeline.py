@@ -621,6 +621,7 @@ def build_report(
     areas: Sequence[AreaSpec] | None = None,
     thresholds: Path | None = None,
     stages: Stages | None = None,
+    xlsx: bool = False,
 ) -> ReportRun:
     """Everything after loading: pathways, KPIs, areas, sections, HTML and the output files."""
     from clearwater.engine.pathways import derive_pathways
@@ -763,6 +764,18 @@ def build_report(
         outputs.extend(pages)
         step("page")
 
+    if xlsx:
+        from clearwater.report.workbook import csv_workbook
+
+        with stages.stage("Writing the Excel workbook"):
+            outputs.append(
+                csv_workbook(
+                    out / "report.xlsx",
+                    [p for p in outputs if p.suffix == ".csv"],
+                    title=title or "Clearwater report",
+                )
+            )
+
     acc = accounting
     totals = {
         c: int(pd.to_numeric(acc[c]).sum()) if len(acc) else 0
@@ -826,6 +839,7 @@ def run_report(
     meta: Sequence[tuple[str, str]] = (),
     progress: bool = False,
     areas: Sequence[AreaSpec] | None = None,
+    xlsx: bool = False,
 ) -> ReportRun:
     """The main job on a data folder: load, compute everything, write the report and outputs."""
     from clearwater.dataset.load import load_dataset
@@ -851,6 +865,7 @@ def run_report(
         areas=areas,
         thresholds=thresholds,
         stages=stages,
+        xlsx=xlsx,
     )
 
 
@@ -873,6 +888,7 @@ def run_demo(
     engine: str = "duckdb",
     progress: bool = False,
     areas: Sequence[AreaSpec] | None = None,
+    xlsx: bool = False,
 ) -> ReportRun:
     """Synthesise a demo provider into ``out_dir/data`` and run the main job on it."""
     from clearwater.synth.generator import SynthConfig, synthesise, write_tables
@@ -896,6 +912,7 @@ def run_demo(
         period=window,
         progress=progress,
         areas=areas,
+        xlsx=xlsx,
         title="Clearwater demo report (synthetic provider)",
         lead=(
             "Every person, referral and clinician in this report is synthetic: made up by "

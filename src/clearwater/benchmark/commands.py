@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
 
 console = Console()
@@ -46,6 +46,7 @@ def public_command(
         typer.Option("--period", help="Label for an annual file (default: from its name)."),
     ] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write report.html.")] = True,
+    xlsx: XlsxOpt = False,
 ) -> None:
     """Benchmark every provider in the published statistics, adjusted for deprivation mix."""
     from clearwater.benchmark.public import benchmark_public, read_public, write_outputs
@@ -67,6 +68,8 @@ def public_command(
         from clearwater.benchmark.report import write_public_html
 
         paths.append(write_public_html(result, out / "report.html"))
+    if xlsx:
+        paths.append(_workbook(out / "public.xlsx", list(paths), "Published statistics benchmark"))
     for period_label, d in result.summary["delgadillo"].items():
         console.print(
             f"[bold]{period_label}[/]: {d['below_target_raw']} of "
@@ -107,6 +110,7 @@ def benchmark_command(
     engine: EngineOpt = "duckdb",
     thresholds: ThresholdsOpt = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write report.html.")] = True,
+    xlsx: XlsxOpt = False,
 ) -> None:
     """Case-mix adjusted benchmarking, SPC and equity for a service's own data."""
     from clearwater.benchmark.record import UNIT_COLUMNS, run_benchmark, write_benchmark
@@ -125,9 +129,17 @@ def benchmark_command(
         progress=True,
     )
     paths = write_benchmark(result, out, save_model=save_model, html=html)
+    if xlsx:
+        paths.append(_workbook(out / "benchmark.xlsx", paths, "Fair benchmarking"))
     console.print(result.casemix_summary(), highlight=False)
     for p in paths:
         console.print(f"wrote {p}", highlight=False)
+
+
+def _workbook(path: Path, paths: list[Path], title: str) -> Path:
+    from clearwater.report.workbook import csv_workbook
+
+    return csv_workbook(path, [Path(p) for p in paths], title=title)
 
 
 def register(app: typer.Typer) -> None:

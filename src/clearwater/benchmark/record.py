@@ -319,10 +319,10 @@ def write_benchmark(
     if save_model is not None:
         paths.append(result.model.save(save_model))
     if html:
-        from clearwater.report.render import render_report, write_report
+        from clearwater.report.render import write_report_pages
 
-        page = render_report(record_sections(result), title="Fair benchmarking")
-        paths.append(write_report(out / "report.html", page))
+        page, pages = write_report_pages(out, record_sections(result), title="Fair benchmarking")
+        paths += [page, *pages]
     return paths
 
 

@@ -110,8 +110,7 @@ def caseload_review(
         "language",
         "previous_referrals",
         "phq9_first",
-        "anx_first",
-        "anxiety_measure",
+        "gad7_first",
     ]
     if "long_term_condition" in p.columns:
         wanted.append("long_term_condition")
@@ -128,7 +127,6 @@ def caseload_review(
         pid = r["pathway_id"]
         phq = latest.get((pid, "PHQ9"))
         anx = latest.get((pid, "GAD7"))
-        anx_measure = r.get("anxiety_measure") or "GAD7"
         risk = next(
             (x.risk_flag for x in (phq, anx) if x is not None and x.risk_flag is not None), None
         )
@@ -142,7 +140,9 @@ def caseload_review(
                 "problem_descriptor": r.get("problem_descriptor") or "",
                 "phq9_start": severity(r.get("phq9_first"), "PHQ9"),
                 "phq9_latest": severity(phq.score if phq is not None else None, "PHQ9"),
-                "anxiety_start": severity(r.get("anx_first"), anx_measure),
+                # the same questionnaire as anxiety_latest (GAD-7, which the alerts follow),
+                # not the problem-specific measure (IESR, OCI, ...) some referrals start with
+                "anxiety_start": severity(r.get("gad7_first"), "GAD7"),
                 "anxiety_latest": severity(anx.score if anx is not None else None, "GAD7"),
                 "complexity": complexity_markers(pd.Series(r)),
                 "sessions_so_far": int(r.get("treatment_contacts") or 0),

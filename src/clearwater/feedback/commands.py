@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
 
 
@@ -22,6 +22,46 @@ def _load(data: Path, engine: str, thresholds: Path | None):
     instruments = load_instruments(thresholds)
     clean = load_dataset(data, connect(engine), instruments, progress=True)
     return clean, derive_pathways(clean, instruments)
+
+
+WIDE = 120  # terminal columns from which the caseload prints as one table
+
+
+def print_caseload(review, therapist: str, console: Console) -> None:  # noqa: ANN001
+    """The caseload in people's words: a table on a wide terminal, else one short block per
+    referral that fits 80 columns (nothing is cut off)."""
+    from clearwater.feedback.report import caseload_display
+    from clearwater.outputs.console import literal, text
+
+    show = caseload_display(review)
+    title = f"Caseload review: {therapist} ({len(review)} open referrals, risk first)"
+    if console.width >= WIDE:
+        t = Table(title=title)
+        for c in show.columns:
+            t.add_column(c, overflow="fold")
+        for r in show.itertuples(index=False):
+            t.add_row(*[text("" if v is None or v != v else v) for v in r])
+        console.print(t)
+        return
+    console.print(f"[bold]{literal(title)}[/]", highlight=False)
+    for r in show.to_dict("records"):
+        r = {k: literal("" if v is None else v) if isinstance(v, str) else v for k, v in r.items()}
+        flags = r["Flags"]
+        head = f"[bold]{r['Referral']}[/]  {r['Main problem']}"
+        console.print(head + (f"  [bold red]{flags}[/]" if flags else ""), highlight=False)
+        console.print(
+            f"  Depression {r['Depression (PHQ-9): start → now'] or 'no scores'}; "
+            f"anxiety {r['Anxiety (GAD-7): start → now'] or 'no scores'}",
+            highlight=False,
+        )
+        days = r["Days since last contact"]
+        seen = "" if days is None or days != days else f"; last contact {days} days ago"
+        console.print(
+            f"  {r['Sessions']} sessions, {r['Weeks']} weeks in treatment{seen}",
+            highlight=False,
+        )
+        if r["What may make it harder"]:  # already literal
+            console.print(f"  May make it harder: {r['What may make it harder']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +86,7 @@ def register(app: typer.Typer) -> None:
         ] = 30,
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        xlsx: XlsxOpt = False,
     ) -> None:
         """Not-on-track alerts for open referrals (risk first), validation and client charts."""
         from clearwater.feedback.etr import ETRModel
@@ -76,6 +117,12 @@ def register(app: typer.Typer) -> None:
                 meta=[("Data", str(data))],
             )
             paths = [*paths, page, *pages]
+            if xlsx:
+                from clearwater.report.workbook import csv_workbook
+
+                paths.append(
+                    csv_workbook(out / "feedback.xlsx", paths, title="Not-on-track feedback")
+                )
         a = result.alerts.frame
         flagged = result.alerts.not_on_track
         console.print(
@@ -131,13 +178,7 @@ def register(app: typer.Typer) -> None:
             review = caseload_review(clean, pathways, alerts, therapist=therapist)
         if review.empty:
             raise ClearwaterError(f"no open referrals for clinician '{therapist}'")
-        t = Table(title=f"Caseload review: {therapist} ({len(review)} open referrals)")
-        cols = [c for c in review.columns if c not in ("therapist_id", "team_id")]
-        for c in cols:
-            t.add_column(c.replace("_", " "))
-        for r in review[cols].itertuples(index=False):
-            t.add_row(*["" if v is None or v != v else str(v) for v in r])
-        console.print(t)
+        print_caseload(review, therapist, console)
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
             review.to_csv(out, index=False)

@@ -311,7 +311,7 @@ CASELOAD_SHOW = {
     "pathway_id": "Referral",
     "problem_descriptor": "Main problem",
     "depression": "Depression (PHQ-9): start → now",
-    "anxiety": "Anxiety: start → now",
+    "anxiety": "Anxiety (GAD-7): start → now",
     "sessions_so_far": "Sessions",
     "weeks_in_treatment": "Weeks",
     "flags": "Flags",

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         ] = "dbh",
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        xlsx: XlsxOpt = False,
     ) -> None:
         """Check performance data for known gaming patterns, with controlled false alarms."""
         from rich.progress import Progress
@@ -70,4 +71,12 @@ def register(app: typer.Typer) -> None:
             name="integrity.html",
             meta=[("Data", str(data))],
         )
+        if xlsx:
+            from clearwater.report.workbook import write_workbook
+
+            write_workbook(
+                out / "integrity.xlsx",
+                [("findings", res.findings), ("units", res.units)],
+                title="Integrity audit",
+            )
         typer.echo(f"{int(res.findings['flagged'].sum())} finding(s) flagged; written to {out}")

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -153,6 +153,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        xlsx: XlsxOpt = False,
     ) -> None:
         """The official KPI set for each period, optionally broken down."""
         from clearwater.measures.compute import compute_kpis, resolve_by
@@ -203,3 +204,11 @@ def register(app: typer.Typer) -> None:
             frame.to_parquet(out, index=False)
         if out:
             err.print(f"wrote {len(frame):,} rows to {out}", highlight=False)
+        if xlsx:
+            from clearwater.report.workbook import write_workbook
+
+            book = out.with_suffix(".xlsx") if out else Path("kpis.xlsx")
+            if out is not None and book == out:
+                book = out.with_name(out.stem + "-kpis.xlsx")
+            write_workbook(book, [("KPIs", frame)], title="Clearwater KPIs")
+            err.print(f"wrote {book}", highlight=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 
 
 def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
@@ -77,12 +77,15 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--seed", help="Random seed (same seed, same data).")
         ] = 0,
         engine: EngineOpt = "duckdb",
+        xlsx: XlsxOpt = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     ) -> None:
         """Synthesise a demo provider, compute everything and write one offline HTML report."""
         from clearwater.pipeline import run_demo
 
-        run = run_demo(out, referrals=referrals, seed=seed, engine=engine, progress=not quiet)
+        run = run_demo(
+            out, referrals=referrals, seed=seed, engine=engine, progress=not quiet, xlsx=xlsx
+        )
         _summary(run)
 
     @app.command("report")
@@ -104,6 +107,7 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
         title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+        xlsx: XlsxOpt = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     ) -> None:
         """Compute everything for a real data folder and write one offline HTML report."""
@@ -117,5 +121,6 @@ def register(app: typer.Typer) -> None:
             thresholds=thresholds,
             title=title,
             progress=not quiet,
+            xlsx=xlsx,
         )
         _summary(run)

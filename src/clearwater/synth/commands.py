@@ -23,6 +23,13 @@ _STEPS = (
 )
 
 
+def truth_folder(data_dir: Path) -> Path:
+    """Where the synthetic truth goes: a folder beside the data folder (``<name>-truth``), so
+    the data folder holds only data set tables and reads without notes."""
+    data_dir = Path(data_dir)
+    return data_dir.parent / f"{data_dir.name or 'data'}-truth"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("synth")
     def synth(
@@ -37,12 +44,15 @@ def register(app: typer.Typer) -> None:
         hard_units: Annotated[
             bool,
             typer.Option(
-                "--hard-units", help="Add honest but hard clinicians (see clinicians.csv)."
+                "--hard-units",
+                help="Add honest but hard clinicians (see clinicians.csv beside the data).",
             ),
         ] = False,
         inject: Annotated[
             Path | None,
-            typer.Option("--inject", help="Gaming-injection spec (writes ground_truth.csv)."),
+            typer.Option(
+                "--inject", help="Gaming-injection spec (writes ground_truth.csv beside the data)."
+            ),
         ] = None,
         start: Annotated[
             str, typer.Option("--start", help="First day of the window (YYYY-MM-DD).")
@@ -92,13 +102,17 @@ def register(app: typer.Typer) -> None:
                 tables, truth = apply_injections(tables, clinicians, inject, seed)
             progress.update(task, description="writing")
             paths = write_tables(tables, out, fmt)
-            out.mkdir(parents=True, exist_ok=True)
-            clinicians.to_csv(out / "clinicians.csv", index=False)
+            truth_dir = truth_folder(out)
+            truth_dir.mkdir(parents=True, exist_ok=True)
+            clinicians.to_csv(truth_dir / "clinicians.csv", index=False)
             if truth is not None:
-                truth.to_csv(out / "ground_truth.csv", index=False)
+                truth.to_csv(truth_dir / "ground_truth.csv", index=False)
             progress.update(task, advance=1)
         n_ref = len(tables["IDS101Referral"])
         typer.echo(
-            f"wrote {len(paths)} tables to {out} ({n_ref} referrals in the extract, "
-            f"{referrals} received in the window {result.window[0]}..{result.window[1]})"
+            f"wrote {len(paths)} tables to {out} ({n_ref:,} referrals in the extract, "
+            f"{referrals:,} received in the window {result.window[0]}..{result.window[1]}); "
+            f"what the generator made up (clinicians.csv"
+            + (", ground_truth.csv" if truth is not None else "")
+            + f") is in {truth_dir}, beside the data"
         )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt
+from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output folder.")],
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        xlsx: XlsxOpt = False,
     ) -> None:
         """Weekly workload and supervision by clinician and team, with SPC."""
         from clearwater.dataset.load import load_dataset
@@ -79,4 +80,8 @@ def register(app: typer.Typer) -> None:
             meta=[("Data", str(data))],
         )
         paths += [page, *pages]
+        if xlsx:
+            from clearwater.report.workbook import csv_workbook
+
+            paths.append(csv_workbook(out / "workload.xlsx", paths, title="Workload"))
         console.print(f"wrote {len(paths)} files to {out}", highlight=False)
