@@ -35,13 +35,16 @@ def service(tmp_path_factory) -> Path:
     result = invoke("synth", "--referrals", "2000", "--seed", "11", "--out", folder)
     assert result.exit_code == 0, result.output
     assert (folder / "IDS101Referral.parquet").is_file()
+    # what the generator made up goes beside the data, not in it
+    assert not (folder / "clinicians.csv").exists()
+    assert (folder.parent / f"{folder.name}-truth" / "clinicians.csv").is_file()
     return folder
 
 
 @pytest.fixture(scope="module")
 def feedback_out(service, tmp_path_factory) -> tuple[object, Path]:
     out = tmp_path_factory.mktemp("feedback")
-    return invoke("feedback", service, "--out", out), out
+    return invoke("feedback", service, "--out", out, "--xlsx"), out
 
 
 def test_feedback_writes_alerts_validation_and_charts(feedback_out):
@@ -106,6 +109,33 @@ def test_kpis_rejects_an_unknown_measure_before_loading(tmp_path):
     # the folder does not even exist: the option is checked first
     with pytest.raises(Exception, match="--measure 'recovery' is not known.*recovery_rate"):
         invoke("kpis", tmp_path / "nowhere", "--measure", "recovery")
+
+
+def test_feedback_xlsx_has_a_sheet_per_table_with_frozen_headers_in_words(feedback_out):
+    import openpyxl
+
+    _, fb = feedback_out
+    wb = openpyxl.load_workbook(fb / "feedback.xlsx")
+    assert wb.sheetnames[0] == "Contents" and wb.sheetnames[-1] == "Definitions"
+    assert {"alerts", "caseload", "validation"} <= set(wb.sheetnames)
+    ws = wb["caseload"]
+    assert ws.freeze_panes == "A2"
+    headers = [c.value for c in ws[1]]
+    assert "Days since last contact" in headers and "days_since_last_contact" not in headers
+    assert ws.max_row == len(pd.read_csv(fb / "caseload.csv")) + 1
+
+
+def test_caseload_fits_80_columns(service, feedback_out):
+    _, fb = feedback_out
+    therapist = str(pd.read_csv(fb / "alerts.csv")["therapist_id"].dropna().iloc[0])
+    result = runner.invoke(
+        build_app(), ["caseload", str(service), "--therapist", therapist], terminal_width=80
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    assert "Depression" in result.output and "sessions" in result.output
+    assert "…" not in result.output  # nothing cut off
 
 
 def test_feedback_and_workload_write_styled_html(feedback_out, service, tmp_path):
