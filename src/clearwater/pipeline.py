@@ -41,9 +41,10 @@ from clearwater.dataset.model import CleanData
 from clearwater.errors import ClearwaterError
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.report import sections as rs
+from clearwater.report.config import ReportConfig, load_config
 from clearwater.report.core import Section, escape
 from clearwater.report.render import write_report_pages
-from clearwater.report.summary import summary_section
+from clearwater.report.summary import NATIONAL_STANDARDS, summary_section
 
 DEFAULT_DEMO_DIR = Path("clearwater-output") / "demo"
 
@@ -613,6 +614,27 @@ def build_report(
     data: CleanData,
     out_dir: str | Path,
     *,
+    config: ReportConfig | None = None,
+    **kwargs: Any,
+) -> ReportRun:
+    """Everything after loading: pathways, KPIs, areas, sections, HTML and the output files.
+
+    ``config`` (clearwater.toml) sets the small-number threshold and the display names of
+    teams and clinicians for this run; see :func:`_build_report` for the other arguments."""
+    from clearwater.report.words import display_names
+
+    config = config or ReportConfig()
+    with (
+        rs.small_number_threshold(config.small_number_threshold),
+        display_names(config.teams, config.clinicians),
+    ):
+        return _build_report(data, out_dir, config=config, **kwargs)
+
+
+def _build_report(
+    data: CleanData,
+    out_dir: str | Path,
+    *,
     instruments: Instruments | None = None,
     period: str | None = None,
     title: str | None = None,
@@ -622,6 +644,7 @@ def build_report(
     thresholds: Path | None = None,
     stages: Stages | None = None,
     xlsx: bool = False,
+    config: ReportConfig | None = None,
 ) -> ReportRun:
     """Everything after loading: pathways, KPIs, areas, sections, HTML and the output files."""
     from clearwater.engine.pathways import derive_pathways
@@ -633,6 +656,10 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     instruments = instruments or load_instruments(thresholds)
     stages = stages or Stages(False)
+    config = config or ReportConfig()
+    period = period or config.period
+    if title is None and config.service_name:
+        title = f"Clearwater report: {config.service_name}"
     areas = default_areas() if areas is None else tuple(areas)
     got = _Collected()
     outputs: list[Path] = []
@@ -709,6 +736,10 @@ def build_report(
                 period_label=str(headline.label) if period else "the whole period",
                 period_text=period_text,
                 points=_key_points(area_sections, outcomes),
+                standards=[
+                    replace(st, target=config.standards.get(st.measure, st.target))
+                    for st in NATIONAL_STANDARDS
+                ],
             )
         )
         got.sections.append(
@@ -752,6 +783,7 @@ def build_report(
             ("Headline period", f"{headline.label} ({headline.start} to {headline.end})"),
             ("Engine", data.engine.name),
             ("Instrument thresholds", f"version {instruments.version}"),
+            *([("Settings", str(config.path))] if config.path else []),
             *meta,
         ]
         report_path, pages = write_report_pages(
@@ -840,14 +872,18 @@ def run_report(
     progress: bool = False,
     areas: Sequence[AreaSpec] | None = None,
     xlsx: bool = False,
+    config: Path | None = None,
 ) -> ReportRun:
-    """The main job on a data folder: load, compute everything, write the report and outputs."""
+    """The main job on a data folder: load, compute everything, write the report and outputs.
+
+    ``config``: a clearwater.toml; by default one in the data folder or beside it is used."""
     from clearwater.dataset.load import load_dataset
     from clearwater.engine.backend import connect
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ClearwaterError(f"data folder not found: {data_dir}")
+    settings = load_config(config, data_dir=data_dir)  # checked before any loading
     stages = Stages(progress)
     instruments = load_instruments(thresholds)
     with stages.stage(f"Starting the {engine} engine"):
@@ -866,6 +902,7 @@ def run_report(
         thresholds=thresholds,
         stages=stages,
         xlsx=xlsx,
+        config=settings,
     )
 
 

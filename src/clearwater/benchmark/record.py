@@ -338,7 +338,7 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
         overdispersion_html,
     )
     from clearwater.report.sections import _group_sort_key
-    from clearwater.report.words import decode, value_label
+    from clearwater.report.words import clinician_name, decode, team_name, value_label
 
     children = []
     cal_rows = pd.DataFrame(
@@ -397,7 +397,10 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
                     "n": part["n"],
                     "value": part["ratio"],
                     "position": part["position"],
-                    "label": part["unit_id"].astype(str),
+                    "label": [
+                        team_name(u) if unit == "team" else clinician_name(u)
+                        for u in part["unit_id"].astype(str)
+                    ],
                 }
             )
             od = result.overdispersion.get((unit, oid))
@@ -547,6 +550,8 @@ def record_sections(result: BenchmarkResult) -> list[Section]:
 
 def _outside_html(outside: pd.DataFrame, unit: str) -> str:
     """A sentence naming the units outside their funnel limits (for the report's stub)."""
+    from clearwater.report.words import clinician_name, team_name
+
     if outside.empty:
         return (
             f"<p>Every {escape(unit)} is within the range chance alone would give for the people "
@@ -556,7 +561,8 @@ def _outside_html(outside: pd.DataFrame, unit: str) -> str:
     for r in outside.sort_values(["measure", "position", "unit_id"]).itertuples(index=False):
         title = OUTCOMES[r.measure].title if r.measure in OUTCOMES else r.measure
         words = "higher than expected" if r.position == "above" else "lower than expected"
-        items.append(f"<li>{escape(r.unit_id)}: {escape(title)} {words}</li>")
+        name = team_name(r.unit_id) if unit == "team" else clinician_name(r.unit_id)
+        items.append(f"<li>{escape(name)}: {escape(title)} {words}</li>")
     return (
         f"<p>Outside the funnel limits (a prompt to look closer, not a verdict):</p>"
         f"<ul>{''.join(items)}</ul>"

@@ -23,7 +23,7 @@ from clearwater.feedback.caseload import caseload_review
 from clearwater.feedback.charts import client_chart
 from clearwater.feedback.etr import ETRModel, fit_etr
 from clearwater.report.core import Section, chart_svg, escape, table_html
-from clearwater.report.words import value_label
+from clearwater.report.words import clinician_name, team_name, value_label
 
 CHARTS_IN_REPORT = 12
 ALERT_SCORES = ("baseline", "score", "expected_median", "expected_upper")
@@ -201,7 +201,7 @@ def _team_table(result: FeedbackResult) -> str:
         risk = g[g["risk_flag"] == True]["pathway_id"].nunique()  # noqa: E712
         rows.append(
             [
-                escape(team),
+                escape(team_name(team)),
                 f"{g['pathway_id'].nunique():,}",
                 f"{flagged:,}",
                 f"{risk:,}",
@@ -377,10 +377,10 @@ def _caseload_sections(result: FeedbackResult) -> list[Section]:
             clinicians.append(
                 Section(
                     id=sid,
-                    title=f"Clinician {who}",
+                    title=f"Clinician {clinician_name(who)}",
                     body_html=table_html(
                         caseload_display(cg),
-                        caption=f"Open caseload of {who} (risk first)",
+                        caption=f"Open caseload of {clinician_name(who)} (risk first)",
                         max_rows=len(cg),
                     ),
                     summary=f"{len(cg)} open referrals; {n_risk} risk; {n_not} not on track.",
@@ -389,7 +389,7 @@ def _caseload_sections(result: FeedbackResult) -> list[Section]:
             )
             rows.append(
                 [
-                    f'<a href="#{escape(sid)}">{escape(who)}</a>',
+                    f'<a href="#{escape(sid)}">{escape(clinician_name(who))}</a>',
                     f"{len(cg):,}",
                     f"{n_risk:,}",
                     f"{n_not:,}",
@@ -417,7 +417,7 @@ def _caseload_sections(result: FeedbackResult) -> list[Section]:
         out.append(
             Section(
                 id=_section_id("caseload", team, i),
-                title=f"Caseload review: team {team}",
+                title=f"Caseload review: team {team_name(team)}",
                 body_html=body,
                 summary=f"{len(g):,} open referrals, {g['therapist_id'].nunique()} clinicians, "
                 f"{int((g['risk_flag'] == True).sum()):,} with a risk flag.",  # noqa: E712
@@ -442,7 +442,7 @@ def _caseload_index(result: FeedbackResult, teams: list[Section]) -> str:
         link = f"{PAGES_DIR}/{detail_file(sec)}"
         rows.append(
             [
-                f'<a href="{escape(link)}">Team {escape(team)}</a>',
+                f'<a href="{escape(link)}">Team {escape(team_name(team))}</a>',
                 f"{len(g):,}",
                 f"{g['therapist_id'].nunique():,}",
                 f"{int((g['risk_flag'] == True).sum()):,}",  # noqa: E712

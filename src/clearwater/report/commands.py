@@ -108,6 +108,13 @@ def register(app: typer.Typer) -> None:
         thresholds: ThresholdsOpt = None,
         title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
         xlsx: XlsxOpt = False,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                help="Settings file (default: clearwater.toml in the data folder or beside it).",
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     ) -> None:
         """Compute everything for a real data folder and write one offline HTML report."""
@@ -122,5 +129,6 @@ def register(app: typer.Typer) -> None:
             title=title,
             progress=not quiet,
             xlsx=xlsx,
+            config=config,
         )
         _summary(run)

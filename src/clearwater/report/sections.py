@@ -10,8 +10,9 @@ under :data:`MIN_DENOMINATOR` is shown as "too few to say" and left out of chart
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -21,6 +22,20 @@ from clearwater.report.core import PALETTE, Section, chart_svg, escape
 
 MIN_DENOMINATOR = 10
 TOO_FEW = "too few to say"
+
+
+@contextlib.contextmanager
+def small_number_threshold(n: int | None) -> Iterator[None]:
+    """Use ``n`` as the small-number threshold while the block runs (clearwater.toml)."""
+    global MIN_DENOMINATOR
+    old = MIN_DENOMINATOR
+    if n is not None:
+        MIN_DENOMINATOR = int(n)
+    try:
+        yield
+    finally:
+        MIN_DENOMINATOR = old
+
 
 GROUP_LABELS: dict[str, str] = {
     "imd_decile": "Deprivation decile (IMD 2019; 1 = most deprived)",

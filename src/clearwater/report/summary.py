@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from clearwater.report import sections as _sections
 from clearwater.report.core import Section, escape
 from clearwater.report.sections import (
-    MIN_DENOMINATOR,
     TOO_FEW,
     _attr,
     _count,
@@ -223,14 +223,14 @@ def summary_section(
         + "".join(
             f"<li>{icon_svg(k, ASSURANCE)} {escape(v[2])}.</li>" for k, v in ASSURANCE.items()
         )
-        + f"</ul><p>Months based on fewer than {MIN_DENOMINATOR} people are left out. With fewer "
+        + f"</ul><p>Months based on fewer than {_sections.MIN_DENOMINATOR} people are left out. With fewer "
         "than 13 months the limits are provisional.</p></details>"
     )
     intro = (
         f"<p>The main figures for <strong>{escape(period_label)}</strong> "
         f"({escape(period_text)}, {n_months} months) against the national standards; each "
         "name links to its exact definition. A rate based on fewer than "
-        f"{MIN_DENOMINATOR} people is shown as “{TOO_FEW}” here and everywhere in the report, "
+        f"{_sections.MIN_DENOMINATOR} people is shown as “{TOO_FEW}” here and everywhere in the report, "
         "because one person more or less would change it a lot; its counts are still shown.</p>"
     )
     bullets = "<ul class='key-points'>" + "".join(f"<li>{p}</li>" for p in points) + "</ul>"

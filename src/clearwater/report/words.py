@@ -8,8 +8,10 @@ Machine-readable files (CSV, Parquet, JSON) keep the raw names and codes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from clearwater.dataset import contract
@@ -211,3 +213,29 @@ def coded_columns() -> dict[str, frozenset[str]]:
             if col.codes and col.clean in CODE_LABELS:
                 out[col.clean] = col.codes
     return out
+
+
+# Display names for teams and clinicians from clearwater.toml, set for one report run by
+# :func:`display_names` (ids are shown when no name is configured).
+_NAMES: dict[str, dict[str, str]] = {"teams": {}, "clinicians": {}}
+
+
+@contextlib.contextmanager
+def display_names(teams: dict[str, str], clinicians: dict[str, str]) -> Iterator[None]:
+    """Use these display names while the block runs (one report run)."""
+    old = {k: dict(v) for k, v in _NAMES.items()}
+    _NAMES["teams"], _NAMES["clinicians"] = dict(teams), dict(clinicians)
+    try:
+        yield
+    finally:
+        _NAMES.update(old)
+
+
+def team_name(team_id: Any) -> str:
+    key = "" if team_id is None else str(team_id)
+    return _NAMES["teams"].get(key, key)
+
+
+def clinician_name(clinician_id: Any) -> str:
+    key = "" if clinician_id is None else str(clinician_id)
+    return _NAMES["clinicians"].get(key, key)

@@ -121,3 +121,51 @@ def test_summary_section_states_each_standard():
     assert sec.id == "summary"
     assert "50%" in sec.body_html and "75%" in sec.body_html
     assert "Not met" in sec.body_html and "Met" in sec.body_html
+
+
+def test_config_file_is_found_beside_the_data_and_checked(tmp_path):
+    from clearwater.errors import ConfigError
+    from clearwater.report.config import load_config
+
+    data = tmp_path / "data"
+    data.mkdir()
+    assert load_config(data_dir=data).service_name is None  # no file: defaults
+    (tmp_path / "clearwater.toml").write_text(
+        '[service]\nname = "Riverside"\n[report]\nperiod = "2023-24"\n'
+        "small_number_threshold = 5\n[standards]\nrecovery_rate = 55\n"
+        '[names.teams]\nT01 = "North"\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(data_dir=data)
+    assert cfg.service_name == "Riverside" and cfg.period == "2023-24"
+    assert cfg.small_number_threshold == 5 and cfg.standards == {"recovery_rate": 55.0}
+    assert cfg.team("T01") == "North" and cfg.team("T02") == "T02"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[report]\nperiode = 'fy'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key 'periode' in \\[report\\]; known: period"):
+        load_config(bad)
+    bad.write_text("[report]\nsmall_number_threshold = 'ten'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be int"):
+        load_config(bad)
+
+
+def test_every_config_key_is_documented():
+    from pathlib import Path
+
+    from clearwater.report.config import KEYS, NAME_TABLES
+
+    doc = (Path(__file__).parents[3] / "docs/reference/configuration.md").read_text("utf-8")
+    for section, keys in KEYS.items():
+        for key in keys:
+            assert f"| `[{section}]` | `{key}` |" in doc, (section, key)
+    for table in NAME_TABLES:
+        assert f"`[names.{table}]`" in doc
+
+
+def test_small_number_threshold_applies_for_the_block():
+    from clearwater.report import sections as s
+
+    assert s.format_figure("%", 5, 8, None) == (s.TOO_FEW, False)
+    with s.small_number_threshold(5):
+        assert s.format_figure("%", 5, 8, None) == ("62.5%", True)
+    assert s.format_figure("%", 5, 8, None)[0] == s.TOO_FEW
