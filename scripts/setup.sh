@@ -11,4 +11,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip uv
 .venv/bin/uv pip install --python .venv/bin/python --quiet -r requirements.lock
 .venv/bin/uv pip install --python .venv/bin/python --quiet --no-deps -e .
+# The service app's browser tests drive Debian's Chromium (Playwright never downloads a
+# browser here: no 'playwright install').
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "installing chromium (apt-get) for the browser tests"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 echo "clearwater installed in .venv ($(.venv/bin/clearwater version))"

@@ -14,7 +14,7 @@ def _run(env_extra):
     return subprocess.run(
         [sys.executable, "-m", "clearwater.web.manage", "check", "--deploy", "--fail-level",
          "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 
