@@ -97,6 +97,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "clearwater.workforce.commands",
         "Weekly workload and supervision by clinician and team, with SPC.",
     ),
+    "serve": ("clearwater.web.commands", "Migrate the database and serve the app (gunicorn)."),
+    "export": (
+        "clearwater.web.commands",
+        "Write the service's records as a data-contract folder (CSV, with CW_ columns and "
+        "CWStaff), ready for every other clearwater command.",
+    ),
+    "trail": ("clearwater.web.commands", "The tamper-evident audit trail of the service app."),
 }
 
 _registered: set[str] = set()

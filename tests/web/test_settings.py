@@ -8,7 +8,11 @@ import sys
 
 
 def _run(env_extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWATER_SECRET")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CLEARWATER_SECRET") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(env_extra, DATABASE_URL="sqlite:///:memory:")
     env["DJANGO_SETTINGS_MODULE"] = "clearwater.web.settings_production"
     return subprocess.run(
