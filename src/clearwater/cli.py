@@ -160,9 +160,11 @@ def main() -> None:
         _app_for(sys.argv[1:])(standalone_mode=True)
     except ClearwaterError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
         err = Console(stderr=True)
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # the message may quote data (ids, headers): print it literally, never as markup
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

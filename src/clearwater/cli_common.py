@@ -27,3 +27,11 @@ XlsxOpt = Annotated[
         "definitions as a sheet.",
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write even where Clearwater would refuse: into a non-empty folder it did not make "
+        "(adding its files, touching nothing else) or over an existing output file.",
+    ),
+]

@@ -18,8 +18,14 @@ contract: when the data folder holds one it is read here, apart from the service
 rows join the row accounting.
 
 An analysis area that cannot run on these data (it raises :class:`ClearwaterError`, e.g. no staff
-table for the workforce section) gets a section in the report saying so; any other exception is
-a fault in Clearwater and stops the run.
+table for the workforce section) gets a section in the report saying so.  Any other exception is
+a fault in Clearwater: it never costs the whole report.  The area's section says it failed and
+why, the traceback goes to ``errors.log`` beside the report, the area's partial files are
+removed, and the command exits non-zero (:attr:`ReportRun.failed`).
+
+The run is written into a temporary folder beside ``--out`` and moved into place only when it
+is complete (:class:`clearwater.outputs.RunFolder`); ``manifest.json`` with ``"status":
+"complete"`` marks a finished run and lists every file it made.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import datetime as dt
 import importlib
 import json
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +47,7 @@ import pandas as pd
 from clearwater.dataset.model import CleanData
 from clearwater.errors import ClearwaterError
 from clearwater.instruments import Instruments, load_instruments
+from clearwater.outputs import RunFolder, write_csv
 from clearwater.report import sections as rs
 from clearwater.report.config import ReportConfig, load_config
 from clearwater.report.core import Section, escape
@@ -82,7 +90,7 @@ class AreaOutcome:
 
     area: str
     title: str
-    status: str  # 'done' | 'unavailable' (not possible on these data) | 'not built'
+    status: str  # 'done' | 'unavailable' (not possible on these data) | 'not built' | 'failed'
     message: str = ""
     outputs: tuple[Path, ...] = ()
     seconds: float = 0.0
@@ -107,6 +115,11 @@ class ReportRun:
     @property
     def seconds(self) -> float:
         return sum(s for _, s in self.stages)
+
+    @property
+    def failed(self) -> tuple[AreaOutcome, ...]:
+        """Areas that failed with an unexpected error (the command then exits non-zero)."""
+        return tuple(a for a in self.areas if a.status == "failed")
 
 
 @dataclass(frozen=True)
@@ -280,8 +293,7 @@ def _long_kpis(frame: pd.DataFrame, view: str, by: str | None) -> pd.DataFrame:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_csv(path, index=False)
-    return path
+    return write_csv(frame, path)
 
 
 def _descriptor_labels(instruments: Instruments) -> dict[str, str]:
@@ -310,13 +322,47 @@ def _not_built(exc: ImportError, spec: AreaSpec) -> bool:
     return getattr(exc, "name", None) in (spec.report_module, *spec.requires)
 
 
+ERROR_LOG = "errors.log"
+
+
+def _files_in(folder: Path) -> set[Path]:
+    return {p for p in Path(folder).rglob("*") if p.is_file()} if Path(folder).is_dir() else set()
+
+
+def _area_failed(
+    spec: AreaSpec, ctx: RunContext, exc: Exception, before: set[Path], start: float
+) -> tuple[list[Section], AreaOutcome]:
+    """An unexpected error in one area: its partial files go, the traceback goes to the log,
+    and its section says it failed and why."""
+    out = Path(ctx.out_dir)
+    for p in _files_in(out) - before:
+        p.unlink(missing_ok=True)
+    log = out / ERROR_LOG
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"== {spec.area}: {type(exc).__name__}\n")
+        fh.write("".join(traceback.format_exception(exc)))
+        fh.write("\n")
+    msg = f"this analysis failed with an unexpected error ({type(exc).__name__}: {exc})"
+    sec = rs.unavailable_section(
+        spec.area,
+        spec.title,
+        msg[:1].upper() + msg[1:] + ". The rest of the report is unaffected.",
+        hint=f"This is a fault in Clearwater, not in your data; the details are in {ERROR_LOG} "
+        "beside this report. Please report it.",
+    )
+    took = time.perf_counter() - start
+    return [sec], AreaOutcome(spec.area, spec.title, "failed", msg, seconds=took)
+
+
 def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcome]:
     """Run one analysis area and return its report sections.
 
-    Only a :class:`ClearwaterError` (the area cannot run on these data) becomes an
-    "unavailable" section; every other exception propagates.
+    A :class:`ClearwaterError` (the area cannot run on these data) becomes an "unavailable"
+    section; any other exception a "failed" one (:func:`_area_failed`), so one area's fault
+    never costs the whole report.  Interrupts (Ctrl-C) still stop the run.
     """
     start = time.perf_counter()
+    before = _files_in(ctx.out_dir)
     try:
         module = importlib.import_module(spec.report_module)
         result = spec.run(ctx)
@@ -331,11 +377,13 @@ def run_area(spec: AreaSpec, ctx: RunContext) -> tuple[list[Section], AreaOutcom
         return [sec], AreaOutcome(spec.area, spec.title, "unavailable", str(exc), seconds=took)
     except ImportError as exc:
         if not _not_built(exc, spec):
-            raise
+            return _area_failed(spec, ctx, exc, before, start)
         took = time.perf_counter() - start
         msg = "this analysis is not part of this Clearwater build"
         sec = rs.unavailable_section(spec.area, spec.title, msg.capitalize() + ".")
         return [sec], AreaOutcome(spec.area, spec.title, "not built", msg, seconds=took)
+    except Exception as exc:
+        return _area_failed(spec, ctx, exc, before, start)
     took = time.perf_counter() - start
     if len(secs) > 1:
         secs = [Section(spec.area, spec.title, "", summary=spec.summary, children=secs)]
@@ -645,8 +693,13 @@ def _build_report(
     stages: Stages | None = None,
     xlsx: bool = False,
     config: ReportConfig | None = None,
+    data_label: str | None = None,
 ) -> ReportRun:
-    """Everything after loading: pathways, KPIs, areas, sections, HTML and the output files."""
+    """Everything after loading: pathways, KPIs, areas, sections, HTML and the output files.
+
+    Writes into ``out_dir`` as it is; the commands go through :func:`run_report` and
+    :func:`run_demo`, which write a temporary run folder and move it into place when complete.
+    """
     from clearwater.engine.pathways import derive_pathways
     from clearwater.measures import compute_kpis
     from clearwater.measures.definitions import MEASURES
@@ -776,7 +829,7 @@ def _build_report(
             outputs.append(_write_csv(frame, out / f"{name}.csv"))
         providers = _providers(pw, data.engine)
         page_meta = [
-            ("Data", data.source or "(in memory)"),
+            ("Data", data_label or data.source or "(in memory)"),
             ("Provider", ", ".join(providers) or "not recorded"),
             ("Referrals in the data", f"{n_referrals:,}"),
             ("Data cover", f"{first:%d %b %Y} to {last:%d %b %Y}"),
@@ -826,15 +879,12 @@ def _build_report(
         referrals=n_referrals,
         referrals_in_period=_referrals_in(head),
     )
-    _write_manifest(run, out / "manifest.json")
     return run
 
 
-def _write_manifest(run: ReportRun, path: Path) -> None:
-    from clearwater import __version__
-
-    doc = {
-        "clearwater": __version__,
+def _manifest_fields(run: ReportRun) -> dict[str, Any]:
+    """What the run's manifest says besides the files (see :class:`RunFolder`)."""
+    return {
         "report": run.report_path.name,
         "headline_period": run.headline_period,
         "referrals": run.referrals,
@@ -856,7 +906,24 @@ def _write_manifest(run: ReportRun, path: Path) -> None:
             for a in run.areas
         ],
     }
-    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def _moved(run: ReportRun, tmp: Path, target: Path) -> ReportRun:
+    """``run`` with its paths in the temporary run folder moved to the final folder."""
+
+    def move(p: Path) -> Path:
+        p = Path(p)
+        try:
+            return target / p.relative_to(tmp)
+        except ValueError:
+            return p
+
+    return replace(
+        run,
+        report_path=move(run.report_path),
+        out_dir=target,
+        outputs=tuple(move(p) for p in run.outputs),
+    )
 
 
 def run_report(
@@ -873,26 +940,65 @@ def run_report(
     areas: Sequence[AreaSpec] | None = None,
     xlsx: bool = False,
     config: Path | None = None,
+    force: bool = False,
 ) -> ReportRun:
     """The main job on a data folder: load, compute everything, write the report and outputs.
 
-    ``config``: a clearwater.toml; by default one in the data folder or beside it is used."""
-    from clearwater.dataset.load import load_dataset
-    from clearwater.engine.backend import connect
+    ``config``: a clearwater.toml; by default one in the data folder or beside it is used.
 
+    ``out_dir`` must be new, empty or an earlier Clearwater run (else ``force``); it must not
+    be or hold the data folder.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ClearwaterError(f"data folder not found: {data_dir}")
     settings = load_config(config, data_dir=data_dir)  # checked before any loading
-    stages = Stages(progress)
+    with RunFolder(out_dir, force=force, inputs=[data_dir]) as folder:
+        run = _report_into(
+            data_dir,
+            folder.path,
+            Stages(progress),
+            engine=engine,
+            period=period,
+            thresholds=thresholds,
+            title=title,
+            lead=lead,
+            meta=meta,
+            areas=areas,
+            xlsx=xlsx,
+            config=settings,
+        )
+        folder.commit(_manifest_fields(run))
+    return _moved(run, folder.path, folder.target)
+
+
+def _report_into(
+    data_dir: Path,
+    out: Path,
+    stages: Stages,
+    *,
+    engine: str,
+    period: str | None,
+    thresholds: Path | None,
+    title: str | None,
+    lead: str,
+    meta: Sequence[tuple[str, str]],
+    areas: Sequence[AreaSpec] | None,
+    xlsx: bool = False,
+    config: ReportConfig | None = None,
+    data_label: str | None = None,
+) -> ReportRun:
+    from clearwater.dataset.load import load_dataset
+    from clearwater.engine.backend import connect
+
     instruments = load_instruments(thresholds)
     with stages.stage(f"Starting the {engine} engine"):
         eng = connect(engine)
     with stages.stage("Loading and checking the data", live=False):
-        data = load_dataset(data_dir, eng, instruments, progress=progress)
+        data = load_dataset(data_dir, eng, instruments, progress=stages.enabled)
     return build_report(
         data,
-        out_dir,
+        out,
         instruments=instruments,
         period=period,
         title=title,
@@ -902,7 +1008,8 @@ def run_report(
         thresholds=thresholds,
         stages=stages,
         xlsx=xlsx,
-        config=settings,
+        config=config,
+        data_label=data_label,
     )
 
 
@@ -926,49 +1033,41 @@ def run_demo(
     progress: bool = False,
     areas: Sequence[AreaSpec] | None = None,
     xlsx: bool = False,
+    force: bool = False,
 ) -> ReportRun:
-    """Synthesise a demo provider into ``out_dir/data`` and run the main job on it."""
+    """Synthesise a demo provider into ``out_dir/data`` and run the main job on it.
+
+    The data and the report are one run folder: written beside ``out_dir`` and moved into place
+    when complete, never deleting or overwriting files Clearwater did not make.
+    """
     from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
     if referrals < 1:
         raise ClearwaterError("--referrals must be at least 1")
-    out = Path(out_dir)
-    data_dir = out / "data"
     stages = Stages(progress)
-    with stages.stage(f"Synthesising a demo provider ({referrals:,} referrals, seed {seed})"):
-        synth = synthesise(SynthConfig(referrals=referrals, seed=seed, hard_units=True))
-        window = window_spec(*synth.window)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        for old in data_dir.glob("*.parquet"):
-            old.unlink()
-        write_tables(synth.tables, data_dir, fmt="parquet")
-    run = run_report(
-        data_dir,
-        out,
-        engine=engine,
-        period=window,
-        progress=progress,
-        areas=areas,
-        xlsx=xlsx,
-        title="Clearwater demo report (synthetic provider)",
-        lead=(
-            "Every person, referral and clinician in this report is synthetic: made up by "
-            "Clearwater's generator to look like a real service. Use it to learn the report."
-        ),
-        meta=[("Synthetic data", f"{referrals:,} referrals, seed {seed}")],
-    )
-    final = ReportRun(
-        report_path=run.report_path,
-        out_dir=run.out_dir,
-        outputs=run.outputs,
-        stages=tuple(stages.timings) + run.stages,
-        areas=run.areas,
-        headline_period=run.headline_period,
-        rows_read=run.rows_read,
-        rows_accepted=run.rows_accepted,
-        rows_quarantined=run.rows_quarantined,
-        referrals=run.referrals,
-        referrals_in_period=run.referrals_in_period,
-    )
-    _write_manifest(final, out / "manifest.json")
-    return final
+    with RunFolder(out_dir, force=force) as folder:
+        data_dir = folder.path / "data"
+        with stages.stage(f"Synthesising a demo provider ({referrals:,} referrals, seed {seed})"):
+            synth = synthesise(SynthConfig(referrals=referrals, seed=seed, hard_units=True))
+            window = window_spec(*synth.window)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            write_tables(synth.tables, data_dir, fmt="parquet")
+        run = _report_into(
+            data_dir,
+            folder.path,
+            stages,
+            engine=engine,
+            period=window,
+            thresholds=None,
+            areas=areas,
+            xlsx=xlsx,
+            title="Clearwater demo report (synthetic provider)",
+            lead=(
+                "Every person, referral and clinician in this report is synthetic: made up by "
+                "Clearwater's generator to look like a real service. Use it to learn the report."
+            ),
+            meta=[("Synthetic data", f"{referrals:,} referrals, seed {seed}")],
+            data_label=str(Path(out_dir) / "data"),
+        )
+        folder.commit(_manifest_fields(run))
+    return _moved(run, folder.path, folder.target)

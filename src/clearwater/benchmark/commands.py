@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
+from clearwater.outputs import OutputFile, RunFolder
+from clearwater.outputs.console import literal
 
 console = Console()
 
@@ -47,6 +49,7 @@ def public_command(
     ] = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write report.html.")] = True,
     xlsx: XlsxOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Benchmark every provider in the published statistics, adjusted for deprivation mix."""
     from clearwater.benchmark.public import benchmark_public, read_public, write_outputs
@@ -57,19 +60,27 @@ def public_command(
         raise ClearwaterError("--target must be a proportion between 0 and 1, e.g. 0.5")
     if period is not None and len(files) > 1:
         raise ClearwaterError("--period applies to a single annual file")
+    folder = RunFolder(out, force=force, inputs=files)
     with console.status("Reading published statistics..."):
         tables = [read_public(f, period=period) for f in files]
     with console.status("Standardising and computing funnel limits..."):
         result = benchmark_public(
             tables, adjust=_adjusters(adjust), od_method=overdispersion, target=target
         )
-    paths = write_outputs(result, out)
-    if html:
-        from clearwater.benchmark.report import write_public_html
+    with folder:
+        paths = write_outputs(result, folder.path)
+        if html:
+            from clearwater.benchmark.report import write_public_html
 
-        paths.append(write_public_html(result, out / "report.html"))
-    if xlsx:
-        paths.append(_workbook(out / "public.xlsx", list(paths), "Published statistics benchmark"))
+            paths.append(write_public_html(result, folder.path / "report.html"))
+        if xlsx:
+            paths.append(
+                _workbook(
+                    folder.path / "public.xlsx", list(paths), "Published statistics benchmark"
+                )
+            )
+        folder.commit({"command": "public"})
+    paths = [out / p.relative_to(folder.path) for p in paths]
     for period_label, d in result.summary["delgadillo"].items():
         console.print(
             f"[bold]{period_label}[/]: {d['below_target_raw']} of "
@@ -80,7 +91,7 @@ def public_command(
             highlight=False,
         )
     for p in paths:
-        console.print(f"wrote {p}", highlight=False)
+        console.print(f"wrote {literal(p)}", highlight=False)
 
 
 def benchmark_command(
@@ -111,6 +122,7 @@ def benchmark_command(
     thresholds: ThresholdsOpt = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write report.html.")] = True,
     xlsx: XlsxOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Case-mix adjusted benchmarking, SPC and equity for a service's own data."""
     from clearwater.benchmark.record import UNIT_COLUMNS, run_benchmark, write_benchmark
@@ -118,6 +130,8 @@ def benchmark_command(
     units = tuple(u.strip() for u in by.split(",") if u.strip())
     if not units or any(u not in UNIT_COLUMNS for u in units):
         raise ClearwaterError(f"--by must be one or more of {', '.join(UNIT_COLUMNS)}, got '{by}'")
+    folder = RunFolder(out, force=force, inputs=[data])
+    saved = OutputFile(save_model, inputs=[data], force=force) if save_model else None
     result = run_benchmark(
         data,
         by=units,
@@ -128,12 +142,17 @@ def benchmark_command(
         limits=limits,
         progress=True,
     )
-    paths = write_benchmark(result, out, save_model=save_model, html=html)
-    if xlsx:
-        paths.append(_workbook(out / "benchmark.xlsx", paths, "Fair benchmarking"))
-    console.print(result.casemix_summary(), highlight=False)
+    with folder:
+        paths = write_benchmark(result, folder.path, html=html)
+        if xlsx:
+            paths.append(_workbook(folder.path / "benchmark.xlsx", paths, "Fair benchmarking"))
+        folder.commit({"command": "benchmark"})
+    paths = [out / p.relative_to(folder.path) for p in paths]
+    if saved is not None:
+        paths.append(result.model.save(saved.path))
+    console.print(literal(result.casemix_summary()), highlight=False)
     for p in paths:
-        console.print(f"wrote {p}", highlight=False)
+        console.print(f"wrote {literal(p)}", highlight=False)
 
 
 def _workbook(path: Path, paths: list[Path], title: str) -> Path:

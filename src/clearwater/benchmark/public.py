@@ -728,19 +728,15 @@ def write_outputs(result: PublicResult, out_dir: Path) -> list[Path]:
     """providers.csv, summary.json, national.csv (and spc.csv with several periods)."""
     import json
 
+    from clearwater.outputs import write_csv
+
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    p = out_dir / "providers.csv"
-    result.providers.to_csv(p, index=False, float_format="%.6g")
-    paths.append(p)
+    paths.append(write_csv(result.providers, out_dir / "providers.csv", float_format="%.6g"))
     p = out_dir / "summary.json"
     p.write_text(json.dumps(result.summary, indent=2), encoding="utf-8")
     paths.append(p)
-    p = out_dir / "national.csv"
-    result.national.to_csv(p, index=False, float_format="%.6g")
-    paths.append(p)
+    paths.append(write_csv(result.national, out_dir / "national.csv", float_format="%.6g"))
     if result.spc is not None and not result.spc.empty:
-        p = out_dir / "spc.csv"
-        result.spc.to_csv(p, index=False, float_format="%.6g")
-        paths.append(p)
+        paths.append(write_csv(result.spc, out_dir / "spc.csv", float_format="%.6g"))
     return paths

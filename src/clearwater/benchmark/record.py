@@ -27,6 +27,7 @@ from clearwater.benchmark.casemix import (
 )
 from clearwater.benchmark.equity import equity_table
 from clearwater.errors import ClearwaterError
+from clearwater.outputs import write_csv
 from clearwater.report.core import Section, chart_svg, escape, table_html
 from clearwater.stats.funnel import (
     Overdispersion,
@@ -298,17 +299,12 @@ def run_benchmark(
 def write_tables(result: BenchmarkResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    p = out / "benchmark.csv"
-    result.table.to_csv(p, index=False, float_format="%.6g")
-    paths.append(p)
+    paths.append(write_csv(result.table, out / "benchmark.csv", float_format="%.6g"))
     if not result.equity.empty:
-        p = out / "equity.csv"
-        result.equity.to_csv(p, index=False, float_format="%.6g")
-        paths.append(p)
+        paths.append(write_csv(result.equity, out / "equity.csv", float_format="%.6g"))
     if result.spc:
-        p = out / "spc.csv"
-        pd.concat([r.points.assign(measure=m) for m, _, r in result.spc]).to_csv(p, index=False)
-        paths.append(p)
+        points = pd.concat([r.points.assign(measure=m) for m, _, r in result.spc])
+        paths.append(write_csv(points, out / "spc.csv"))
     return paths
 
 

@@ -25,6 +25,8 @@ from clearwater.dataset.validate import Validator
 from clearwater.engine.backend import Engine, connect
 from clearwater.errors import DataContractError
 from clearwater.instruments import Instruments, load_instruments
+from clearwater.outputs import write_csv
+from clearwater.outputs.console import text
 
 
 class _Steps:
@@ -53,7 +55,7 @@ def _progress(enabled: bool, total: int) -> Iterator[_Steps]:
         yield _Steps(None, total)
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names come from the data
         BarColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
@@ -171,7 +173,9 @@ def print_accounting(data: CleanData, console: Console) -> None:
     for name in ("read", "accepted", "quarantined"):
         acc.add_column(name, justify="right")
     for r in data.accounting.itertuples(index=False):
-        acc.add_row(r.table, r.file, f"{r.read:,}", f"{r.accepted:,}", f"{r.quarantined:,}")
+        acc.add_row(
+            text(r.table), text(r.file), f"{r.read:,}", f"{r.accepted:,}", f"{r.quarantined:,}"
+        )
     console.print(acc)
     if len(data.quarantine):
         q = RichTable(title="Quarantined rows by reason")
@@ -185,7 +189,7 @@ def print_accounting(data: CleanData, console: Console) -> None:
             .sort_values(ascending=False)
         )
         for (table, column, reason), n in counts.items():
-            q.add_row(str(table), str(column), str(reason), f"{n:,}")
+            q.add_row(text(table), text(column), text(reason), f"{n:,}")
         console.print(q)
     else:
         console.print("No rows quarantined.")
@@ -196,12 +200,12 @@ def print_accounting(data: CleanData, console: Console) -> None:
         f.add_column("rows", justify="right")
         counts = data.findings.groupby(["table", "check"], sort=False).size()
         for (table, check), n in counts.sort_values(ascending=False).items():
-            f.add_row(str(table), str(check), f"{n:,}")
+            f.add_row(text(table), text(check), f"{n:,}")
         console.print(f)
     else:
         console.print("No data-quality findings.")
     for note in data.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(text(f"note: {note}"), highlight=False)
 
 
 def write_accounts(data: CleanData, out_dir: Path) -> list[Path]:
@@ -215,7 +219,5 @@ def write_accounts(data: CleanData, out_dir: Path) -> list[Path]:
         "findings.csv": data.findings,
     }
     for name, frame in frames.items():
-        path = out_dir / name
-        frame.to_csv(path, index=False)
-        written.append(path)
+        written.append(write_csv(frame, out_dir / name))
     return written

@@ -9,8 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
+from clearwater.outputs import OutputFile, RunFolder
+from clearwater.outputs.console import literal, text
+from clearwater.outputs.tables import csv_text
 
 
 def _load(data: Path, engine: str, thresholds: Path | None):
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
         xlsx: XlsxOpt = False,
+        force: ForceOpt = False,
     ) -> None:
         """Not-on-track alerts for open referrals (risk first), validation and client charts."""
         from clearwater.feedback.etr import ETRModel
@@ -95,22 +99,24 @@ def register(app: typer.Typer) -> None:
         if percentile not in (75, 90):
             raise ClearwaterError("--percentile must be 75 or 90")
         console = Console()
+        folder = RunFolder(out, force=force, inputs=[data])
+        saved = OutputFile(save_reference, inputs=[data], force=force) if save_reference else None
         clean, pathways = _load(data, engine, thresholds)
         ref = ETRModel.load(reference) if reference else None
         with console.status("expected treatment response, alerts and validation..."):
             result = run_feedback(
                 clean, pathways, upper_percentile=percentile / 100, reference=ref, min_n=min_n
             )
-        if save_reference:
-            result.model.save(save_reference)
-            console.print(f"saved expected bands to {save_reference}", highlight=False)
-        with console.status("writing alerts and charts..."):
-            paths = write_outputs(result, out)
+        if saved:
+            result.model.save(saved.path)
+            console.print(f"saved expected bands to {literal(saved.path)}", highlight=False)
+        with console.status("writing alerts and charts..."), folder:
+            paths = write_outputs(result, folder.path)
             from clearwater.feedback.report import report_sections
             from clearwater.report.render import write_report_pages
 
             page, pages = write_report_pages(
-                out,
+                folder.path,
                 report_sections(result),
                 title="Not-on-track feedback and caseload review",
                 name="feedback.html",
@@ -121,8 +127,11 @@ def register(app: typer.Typer) -> None:
                 from clearwater.report.workbook import csv_workbook
 
                 paths.append(
-                    csv_workbook(out / "feedback.xlsx", paths, title="Not-on-track feedback")
+                    csv_workbook(
+                        folder.path / "feedback.xlsx", paths, title="Not-on-track feedback"
+                    )
                 )
+            folder.commit({"command": "feedback"})
         a = result.alerts.frame
         flagged = result.alerts.not_on_track
         console.print(
@@ -136,7 +145,7 @@ def register(app: typer.Typer) -> None:
             t.add_column(c)
         for r in result.validation.frame.itertuples(index=False):
             t.add_row(
-                r.measure,
+                text(r.measure),
                 str(r.session),
                 str(r.n),
                 f"{r.sensitivity:.2f}",
@@ -144,7 +153,7 @@ def register(app: typer.Typer) -> None:
                 f"{r.auc:.2f}",
             )
         console.print(t)
-        console.print(f"wrote {len(paths)} files to {out}", highlight=False)
+        console.print(f"wrote {len(paths)} files to {literal(out)}", highlight=False)
 
     @app.command("caseload")
     def caseload(
@@ -157,6 +166,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """The supervisor's caseload review for one clinician (risk first)."""
         from clearwater import catalogue
@@ -171,6 +181,7 @@ def register(app: typer.Typer) -> None:
             listing=f"clearwater list therapists {data}",
         )
         console = Console()
+        target = OutputFile(out, inputs=[data], force=force) if out else None
         clean, pathways = _load(data, engine, thresholds)
         with console.status("building the caseload review..."):
             model = fit_etr(clean, pathways)
@@ -179,7 +190,6 @@ def register(app: typer.Typer) -> None:
         if review.empty:
             raise ClearwaterError(f"no open referrals for clinician '{therapist}'")
         print_caseload(review, therapist, console)
-        if out:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            review.to_csv(out, index=False)
-            console.print(f"wrote {out}", highlight=False)
+        if target:
+            target.write_text(csv_text(review))
+            console.print(f"wrote {literal(out)}", highlight=False)

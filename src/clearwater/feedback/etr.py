@@ -203,11 +203,12 @@ class ETRModel:
 
     def save(self, path: str | Path) -> Path:
         """Save as CSV, with the settings in a JSON side file ``<path>.json``."""
+        from clearwater.outputs import atomic_write_text, write_csv
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.bands.to_csv(path, index=False)
+        write_csv(self.bands, path)
         meta = {"max_session": self.max_session, "min_n": self.min_n, "source": self.source}
-        Path(str(path) + ".json").write_text(json.dumps(meta | self.meta, indent=2))
+        atomic_write_text(Path(str(path) + ".json"), json.dumps(meta | self.meta, indent=2))
         return path
 
     @classmethod

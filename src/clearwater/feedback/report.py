@@ -22,6 +22,7 @@ from clearwater.feedback.alerts import (
 from clearwater.feedback.caseload import caseload_review
 from clearwater.feedback.charts import client_chart
 from clearwater.feedback.etr import ETRModel, fit_etr
+from clearwater.outputs import SafeNames, write_csv
 from clearwater.report.core import Section, chart_svg, escape, table_html
 from clearwater.report.words import clinician_name, team_name, value_label
 
@@ -125,18 +126,18 @@ def write_outputs(
         ("caseload.csv", result.caseload),
         ("client_series.csv", result.alerts.series),
     ):
-        frame.to_csv(out_dir / name, index=False)
-        paths.append(out_dir / name)
+        paths.append(write_csv(frame, out_dir / name))
     chart_dir = out_dir / "charts"
     chart_dir.mkdir(exist_ok=True)
+    names = SafeNames(chart_dir)  # ids come from the data: never a path of their own
     flagged = chart_rows(result, charts=charts, per_therapist=per_therapist)
     upper = upper_column(result.alerts.upper_percentile)
     s = result.alerts.series
     for r in flagged.itertuples(index=False):
         one = s[(s["pathway_id"] == r.pathway_id) & (s["measure"] == r.measure)]
         spec = client_chart(one, result.model, r.measure, upper=upper).to_dict()
-        path = chart_dir / f"{r.pathway_id}_{r.measure}.svg"
-        path.write_text(vlc.vegalite_to_svg(spec))
+        path = names.path(r.pathway_id, r.measure, suffix=".svg")
+        path.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
         paths.append(path)
     return tuple(paths)
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
+from clearwater.outputs import RunFolder
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +31,7 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
         xlsx: XlsxOpt = False,
+        force: ForceOpt = False,
     ) -> None:
         """Check performance data for known gaming patterns, with controlled false alarms."""
         from rich.progress import Progress
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
         from clearwater.integrity import run_audit
         from clearwater.integrity.report import report_sections
 
+        RunFolder(out, force=force, inputs=[data])  # refuse a bad --out before the work
         ins = load_instruments(thresholds)
         eng = connect(engine)
         clean = load_dataset(data, eng, ins, progress=True)
@@ -52,31 +55,37 @@ def register(app: typer.Typer) -> None:
             res = run_audit(
                 clean, level=level, fdr=fdr, fdr_method=fdr_method, instruments=ins, progress=step
             )
-        out.mkdir(parents=True, exist_ok=True)
-        res.findings.to_parquet(out / "findings.parquet", index=False)
-        payload = {
-            "level": res.level,
-            "fdr": res.fdr,
-            "fdr_method": res.fdr_method,
-            "findings": json.loads(res.findings.to_json(orient="records")),
-            "units": json.loads(res.units.to_json(orient="records")),
-        }
-        (out / "findings.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
-        from clearwater.report.render import write_report_pages
+        with RunFolder(out, force=force, inputs=[data]) as folder:
+            _write_audit(res, folder.path, report_sections, data)
+            if xlsx:
+                from clearwater.report.workbook import write_workbook
 
-        write_report_pages(
-            out,
-            report_sections(res),
-            title="Integrity audit",
-            name="integrity.html",
-            meta=[("Data", str(data))],
-        )
-        if xlsx:
-            from clearwater.report.workbook import write_workbook
-
-            write_workbook(
-                out / "integrity.xlsx",
-                [("findings", res.findings), ("units", res.units)],
-                title="Integrity audit",
-            )
+                write_workbook(
+                    folder.path / "integrity.xlsx",
+                    [("findings", res.findings), ("units", res.units)],
+                    title="Integrity audit",
+                )
+            folder.commit({"command": "audit"})
         typer.echo(f"{int(res.findings['flagged'].sum())} finding(s) flagged; written to {out}")
+
+
+def _write_audit(res, out: Path, report_sections, data: Path) -> None:  # noqa: ANN001
+    """findings.parquet and findings.json (exact), integrity.html and its detail pages."""
+    from clearwater.report.render import write_report_pages
+
+    res.findings.to_parquet(out / "findings.parquet", index=False)
+    payload = {
+        "level": res.level,
+        "fdr": res.fdr,
+        "fdr_method": res.fdr_method,
+        "findings": json.loads(res.findings.to_json(orient="records")),
+        "units": json.loads(res.units.to_json(orient="records")),
+    }
+    (out / "findings.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    write_report_pages(
+        out,
+        report_sections(res),
+        title="Integrity audit",
+        name="integrity.html",
+        meta=[("Data", str(data))],
+    )

@@ -13,8 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
 from clearwater.errors import ClearwaterError
+from clearwater.outputs import OutputFile, write_csv
+from clearwater.outputs.console import literal, text
+from clearwater.outputs.tables import csv_text, sort_rows
+from clearwater.stats.small_numbers import TOO_FEW, flag_small_numbers, is_small
 
 FORMATS = ("table", "csv", "json", "parquet")
 DataArg = Annotated[Path, typer.Argument(help="Folder with one CSV or Parquet file per table.")]
@@ -39,16 +43,33 @@ def _derive(clean, instruments, err: Console):
         return derive_pathways(clean, instruments)
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write CSV or Parquet by the file's extension."""
-    suffix = path.suffix.lower()
+def write_table(frame: pd.DataFrame, path: Path | OutputFile) -> None:
+    """Write CSV (formula cells neutralised) or Parquet (exact) by the file's extension."""
+    target = path if isinstance(path, OutputFile) else OutputFile(path, force=True)
+    suffix = target.path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise ClearwaterError(f"--out {path}: use a .csv or .parquet file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise ClearwaterError(f"--out {target.path}: use a .csv or .parquet file name")
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        target.write_text(csv_text(frame))
     else:
-        frame.to_parquet(path, index=False)
+        import io
+
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        target.write_bytes(buf.getvalue())
+
+
+KPI_KEY = ("period", "period_start")
+
+
+def machine_kpis(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """KPIs for files: sorted by period, group and measure, with the ``small_number`` flag
+    (True for a rate or mean on fewer than 10 people; the value itself is kept)."""
+    from clearwater.measures.definitions import MEASURES
+
+    units = frame["measure"].map(lambda m: MEASURES[m].unit if m in MEASURES else "")
+    out = flag_small_numbers(frame, "denominator", applies=units != "count")
+    return sort_rows(out, [*KPI_KEY, *by, "measure"])
 
 
 def data_window(pathways) -> tuple[dt.date, dt.date]:
@@ -94,6 +115,8 @@ def print_kpis(frame: pd.DataFrame, console: Console, by: list[str]) -> None:
         v = r["value"]
         if pd.isna(v):
             shown = "-"
+        elif unit != "count" and is_small(r["denominator"]):
+            shown = TOO_FEW
         elif unit == "%":
             shown = f"{v:.1f}%"
         elif unit == "count":
@@ -104,7 +127,7 @@ def print_kpis(frame: pd.DataFrame, console: Console, by: list[str]) -> None:
         cells.append(MEASURES[r["measure"]].title)
         cells += ["-" if pd.isna(r[c]) else f"{int(r[c]):,}" for c in ("numerator", "denominator")]
         cells.append(shown)
-        table.add_row(*cells)
+        table.add_row(*(text(c) for c in cells))
     console.print(table)
 
 
@@ -115,16 +138,18 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """Write one row per referral with the NHS-derived fields (dates, counts, flags)."""
         err = Console(stderr=True)
         if out.suffix.lower() not in (".csv", ".parquet"):
             raise ClearwaterError(f"--out {out}: use a .csv or .parquet file name")
+        target = OutputFile(out, inputs=[data], force=force)
         clean, instruments = _load(data, engine, thresholds, err)
         pw = _derive(clean, instruments, err)
-        frame = clean.engine.to_pyarrow(pw).to_pandas()
-        write_table(frame, out)
-        err.print(f"wrote {len(frame):,} referrals to {out}", highlight=False)
+        frame = sort_rows(clean.engine.to_pyarrow(pw).to_pandas(), ["pathway_id"])
+        write_table(frame, target)
+        err.print(f"wrote {len(frame):,} referrals to {literal(out)}", highlight=False)
 
     @app.command("kpis")
     def kpis_cmd(
@@ -154,8 +179,13 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
         xlsx: XlsxOpt = False,
+        force: ForceOpt = False,
     ) -> None:
-        """The official KPI set for each period, optionally broken down."""
+        """The official KPI set for each period, optionally broken down.
+
+        Rates and means on fewer than 10 people say "too few to say" in the table; files keep
+        the value and mark it in a ``small_number`` column.
+        """
         from clearwater.measures.compute import compute_kpis, resolve_by
         from clearwater.measures.periods import periods_for
 
@@ -176,6 +206,7 @@ def register(app: typer.Typer) -> None:
                 [mid for mid, _ in catalogue.measures()],
                 listing="clearwater list measures",
             )
+        target = OutputFile(out, inputs=[data], force=force) if out else None
         err = Console(stderr=True)
         clean, instruments = _load(data, engine, thresholds, err)
         pw = _derive(clean, instruments, err)
@@ -186,29 +217,42 @@ def register(app: typer.Typer) -> None:
                 pw, periods=periods, by=by_cols, measures=measure or None, instruments=instruments
             )
         if fmt == "table":
-            console = Console(file=out.open("w", encoding="utf-8")) if out else Console()
-            print_kpis(frame, console, by_cols)
-        elif fmt == "csv":
-            if out:
-                frame.to_csv(out, index=False)
+            if target:
+                import io
+
+                buf = io.StringIO()
+                print_kpis(frame, Console(file=buf, width=160), by_cols)
+                target.write_text(buf.getvalue())
             else:
-                frame.to_csv(sys.stdout, index=False)
-        elif fmt == "json":
-            text = json.dumps(kpi_records(frame), default=_json_default, indent=1)
-            if out:
-                out.write_text(text + "\n", encoding="utf-8")
-            else:
-                typer.echo(text)
+                print_kpis(frame, Console(), by_cols)
         else:
-            assert out is not None
-            frame.to_parquet(out, index=False)
+            frame = machine_kpis(frame, by_cols)
+        if fmt == "csv":
+            if target:
+                target.write_text(csv_text(frame))
+            else:
+                write_csv(frame, sys.stdout)
+        elif fmt == "json":
+            doc = json.dumps(kpi_records(frame), default=_json_default, indent=1)
+            if target:
+                target.write_text(doc + "\n")
+            else:
+                typer.echo(doc)
+        elif fmt == "parquet":
+            import io
+
+            assert target is not None
+            buf = io.BytesIO()
+            frame.to_parquet(buf, index=False)
+            target.write_bytes(buf.getvalue())
         if out:
-            err.print(f"wrote {len(frame):,} rows to {out}", highlight=False)
+            err.print(f"wrote {len(frame):,} rows to {literal(out)}", highlight=False)
         if xlsx:
             from clearwater.report.workbook import write_workbook
 
             book = out.with_suffix(".xlsx") if out else Path("kpis.xlsx")
             if out is not None and book == out:
                 book = out.with_name(out.stem + "-kpis.xlsx")
+            OutputFile(book, inputs=[data], force=force)
             write_workbook(book, [("KPIs", frame)], title="Clearwater KPIs")
-            err.print(f"wrote {book}", highlight=False)
+            err.print(f"wrote {literal(book)}", highlight=False)

@@ -25,6 +25,7 @@ from clearwater.outputs.runs import (
     atomic_write_bytes,
     atomic_write_text,
     read_manifest,
+    refuse_overlap,
 )
 from clearwater.outputs.tables import write_csv
 
@@ -40,6 +41,7 @@ __all__ = [
     "neutralise",
     "neutralise_frame",
     "read_manifest",
+    "refuse_overlap",
     "safe_name",
     "within",
     "write_csv",

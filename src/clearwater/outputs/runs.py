@@ -77,9 +77,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+def read_manifest(folder: str | Path, name: str = MANIFEST) -> dict[str, Any] | None:
     """The complete Clearwater manifest of ``folder``, or None if it has none (or not complete)."""
-    path = Path(folder) / MANIFEST
+    path = Path(folder) / name
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -127,9 +127,21 @@ class RunFolder:
     temporary folder and leaves ``target`` untouched.
     """
 
-    def __init__(self, target: str | Path, *, force: bool = False) -> None:
+    def __init__(
+        self,
+        target: str | Path,
+        *,
+        force: bool = False,
+        inputs: Iterable[str | Path] = (),
+        manifest: str = MANIFEST,
+    ) -> None:
+        """``manifest``: the manifest's file name (a data folder uses a hidden one, so that
+        readers of the folder see only its tables)."""
         self.target = Path(target)
+        self.manifest = manifest
         self.force = force
+        refuse_overlap(self.target, inputs, what="--out folder")
+        self._check_target()  # refuse early, before any long computation
         self.path: Path = self.target  # the temporary folder, once entered
         self.committed = False
         self._old: dict[str, str] = {}  # files of the previous Clearwater run: path -> sha256
@@ -147,12 +159,12 @@ class RunFolder:
             raise ClearwaterError(f"cannot read output folder {t}: {_explain(exc)}") from None
         if not entries:
             return
-        manifest = read_manifest(t)
+        manifest = read_manifest(t, self.manifest)
         if manifest is None:
             if not self.force:
                 raise ClearwaterError(
                     f"output folder {t} is not empty and was not made by Clearwater (it has no "
-                    f"complete {MANIFEST}); choose a new or empty folder, or pass --force to add "
+                    f"complete {self.manifest}); choose a new or empty folder, or pass --force to add "
                     "this run's files to it (nothing else in it is touched)"
                 )
             return
@@ -180,7 +192,7 @@ class RunFolder:
     # ------------------------------------------------------------------ commit
     def files(self) -> list[str]:
         """Relative paths of every file written so far (sorted)."""
-        return [f for f in _files_under(self.path) if f != MANIFEST]
+        return [f for f in _files_under(self.path) if f != self.manifest]
 
     def commit(self, info: Mapping[str, Any] | None = None) -> Path:
         """Write the manifest and move the finished run into place; returns the target."""
@@ -216,10 +228,10 @@ class RunFolder:
         if not t.exists() or not any(t.iterdir()):
             if t.exists():
                 t.rmdir()
-            (self.path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+            (self.path / self.manifest).write_text(manifest_text, encoding="utf-8")
             os.rename(self.path, t)
             return
-        present = set(_files_under(t)) - {MANIFEST}
+        present = set(_files_under(t)) - {self.manifest}
         ours = {f for f in present if f in self._old and _sha256(t / f) == self._old[f]}
         clash = sorted(f for f in files if f in present and f not in ours)
         if clash and not self.force:
@@ -232,13 +244,13 @@ class RunFolder:
             # Only an older run's own files: swap whole folders, then drop the old run.
             old = Path(tempfile.mkdtemp(dir=t.parent, prefix=f".{t.name[:60]}{_OLD}"))
             os.rename(t, old / "run")
-            (self.path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+            (self.path / self.manifest).write_text(manifest_text, encoding="utf-8")
             os.rename(self.path, t)
             shutil.rmtree(old, ignore_errors=True)
             return
         # Someone else's files live here too: replace file by file, manifest last.
         with contextlib.suppress(FileNotFoundError):
-            (t / MANIFEST).unlink()
+            (t / self.manifest).unlink()
         for f in sorted(ours - set(files)):
             (t / f).unlink()
         for f in files:
@@ -246,7 +258,19 @@ class RunFolder:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.path / f, dest)
         _prune_empty_dirs(t)
-        atomic_write_text(t / MANIFEST, manifest_text)
+        atomic_write_text(t / self.manifest, manifest_text)
+
+
+def refuse_overlap(out: Path, inputs: Iterable[str | Path], *, what: str = "--out") -> None:
+    """Refuse an output that is, holds or sits inside one of the command's inputs."""
+    target = Path(out).resolve()
+    for item in inputs:
+        src = Path(item).resolve()
+        if target == src or src in target.parents or target in src.parents:
+            raise ClearwaterError(
+                f"refusing to write {what} {out}: it overlaps the input {item}; "
+                "write outputs outside the input data"
+            )
 
 
 class OutputFile:

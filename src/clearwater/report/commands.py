@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
 
 
 def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
     from rich.console import Console
+
+    from clearwater.outputs.console import literal
 
     err = Console(stderr=True, highlight=False)
     if run.referrals_in_period is not None and run.referrals_in_period != run.referrals:
@@ -26,10 +28,16 @@ def _summary(run) -> None:  # noqa: ANN001 - pipeline.ReportRun
     )
     for a in run.areas:
         if a.status != "done":
-            err.print(f"[yellow]•[/] {a.title}: {a.message}")
-    err.print(f"Machine-readable outputs are beside the report in {run.out_dir}.")
+            err.print(f"[yellow]•[/] {a.title}: {literal(a.message)}")
+    err.print(f"Machine-readable outputs are beside the report in {literal(run.out_dir)}.")
     err.print("Open the report in any web browser:")
     typer.echo(str(run.report_path.resolve()))
+    if run.failed:
+        err.print(
+            f"[bold red]error:[/] {len(run.failed)} analysis area(s) failed with an unexpected "
+            f"error; details in {literal(run.out_dir / 'errors.log')}"
+        )
+        raise typer.Exit(1)
 
 
 LIST_WHAT = ("therapists", "teams", "measures")
@@ -79,12 +87,19 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         xlsx: XlsxOpt = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+        force: ForceOpt = False,
     ) -> None:
         """Synthesise a demo provider, compute everything and write one offline HTML report."""
         from clearwater.pipeline import run_demo
 
         run = run_demo(
-            out, referrals=referrals, seed=seed, engine=engine, progress=not quiet, xlsx=xlsx
+            out,
+            referrals=referrals,
+            seed=seed,
+            engine=engine,
+            progress=not quiet,
+            xlsx=xlsx,
+            force=force,
         )
         _summary(run)
 
@@ -116,6 +131,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+        force: ForceOpt = False,
     ) -> None:
         """Compute everything for a real data folder and write one offline HTML report."""
         from clearwater.pipeline import run_report
@@ -130,5 +146,6 @@ def register(app: typer.Typer) -> None:
             progress=not quiet,
             xlsx=xlsx,
             config=config,
+            force=force,
         )
         _summary(run)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clearwater.cli_common import ForceOpt
 from clearwater.errors import ConfigError
 
 _STEPS = (
@@ -59,8 +60,10 @@ def register(app: typer.Typer) -> None:
         ] = "2023-04-01",
         months: Annotated[int, typer.Option("--months", help="Length of the window.")] = 12,
         provider: Annotated[str, typer.Option("--provider", help="OrgIDProv.")] = "RCW",
+        force: ForceOpt = False,
     ) -> None:
         """Write a calibrated synthetic NHS Talking Therapies provider (data set tables)."""
+        from clearwater.outputs import RunFolder, write_csv
         from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
         if fmt not in ("parquet", "csv"):
@@ -71,6 +74,12 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"synth: --start {start!r} is not a date (YYYY-MM-DD)") from exc
         if inject is not None and not inject.exists():
             raise ConfigError(f"synth: injection spec not found: {inject}")
+        folder = RunFolder(
+            out,
+            force=force,
+            inputs=[inject] if inject else [],
+            manifest=".clearwater-manifest.json",  # the folder is read as data: tables only
+        )
         cfg = SynthConfig(
             referrals=referrals,
             seed=seed,
@@ -101,12 +110,14 @@ def register(app: typer.Typer) -> None:
 
                 tables, truth = apply_injections(tables, clinicians, inject, seed)
             progress.update(task, description="writing")
-            paths = write_tables(tables, out, fmt)
             truth_dir = truth_folder(out)
-            truth_dir.mkdir(parents=True, exist_ok=True)
-            clinicians.to_csv(truth_dir / "clinicians.csv", index=False)
-            if truth is not None:
-                truth.to_csv(truth_dir / "ground_truth.csv", index=False)
+            with folder, RunFolder(truth_dir, force=force) as truth_run:
+                paths = write_tables(tables, folder.path, fmt)
+                write_csv(clinicians, truth_run.path / "clinicians.csv")
+                if truth is not None:
+                    write_csv(truth, truth_run.path / "ground_truth.csv")
+                truth_run.commit({"command": "synth", "truth_of": out.name})
+                folder.commit({"command": "synth"})
             progress.update(task, advance=1)
         n_ref = len(tables["IDS101Referral"])
         typer.echo(

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clearwater.cli_common import EngineOpt, ThresholdsOpt, XlsxOpt
+from clearwater.cli_common import EngineOpt, ForceOpt, ThresholdsOpt, XlsxOpt
+from clearwater.outputs import RunFolder, write_csv
+from clearwater.outputs.console import literal
 
 
 def register(app: typer.Typer) -> None:
@@ -17,11 +19,17 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="A CWWellbeingResponses CSV or Parquet file.")],
         out: Annotated[Path, typer.Option("--out", help="Output folder.")],
         min_group: Annotated[
-            int, typer.Option("--min-group", help="Fewest responses behind any figure (>= 5).")
+            int,
+            typer.Option(
+                "--min-group",
+                help="Fewest responses behind any figure (at least 10; the blocks of a survey "
+                "round are always formed with 10, a larger value only withholds smaller blocks).",
+            ),
         ] = 10,
         free_text_min: Annotated[
             int, typer.Option("--free-text-min", help="Fewest responses before free text shows.")
         ] = 30,
+        force: ForceOpt = False,
     ) -> None:
         """Score the anonymous staff survey and write only what may safely be shown."""
         from clearwater.workforce.disclosure import DisclosurePolicy
@@ -32,17 +40,18 @@ def register(app: typer.Typer) -> None:
         policy = DisclosurePolicy(min_group=min_group, free_text_min=max(free_text_min, min_group))
         data = read_wellbeing(file)
         release = release_wellbeing(data, policy)
-        out.mkdir(parents=True, exist_ok=True)
         frames = wellbeing_frames(release)
         frames["accounting.csv"] = data.accounting
         frames["quarantine.csv"] = data.quarantine
-        for name, frame in frames.items():
-            frame.to_csv(out / name, index=False)
+        with RunFolder(out, force=force, inputs=[file]) as folder:
+            for name, frame in frames.items():
+                write_csv(frame, folder.path / name)
+            folder.commit({"command": "wellbeing"})
         acc = data.accounting.iloc[0]
         console.print(
             f"read {acc['read']} responses: {acc['accepted']} accepted, "
             f"{acc['quarantined']} quarantined; {len(release.blocks)} groups of at least "
-            f"{policy.min_group} can be shown. Wrote {len(frames)} files to {out}",
+            f"{policy.min_group} can be shown. Wrote {len(frames)} files to {literal(out)}",
             highlight=False,
         )
 
@@ -55,6 +64,7 @@ def register(app: typer.Typer) -> None:
         engine: EngineOpt = "duckdb",
         thresholds: ThresholdsOpt = None,
         xlsx: XlsxOpt = False,
+        force: ForceOpt = False,
     ) -> None:
         """Weekly workload and supervision by clinician and team, with SPC."""
         from clearwater.dataset.load import load_dataset
@@ -68,20 +78,22 @@ def register(app: typer.Typer) -> None:
         clean = load_dataset(data, connect(engine), instruments, progress=True)
         with console.status("weekly workload..."):
             result = run_workforce(clean, derive_pathways(clean, instruments))
-        paths = list(write_outputs(result, out))
         from clearwater.report.render import write_report_pages
         from clearwater.workforce.report import report_sections
 
-        page, pages = write_report_pages(
-            out,
-            report_sections(result),
-            title="Workforce: workload and supervision",
-            name="workload.html",
-            meta=[("Data", str(data))],
-        )
-        paths += [page, *pages]
-        if xlsx:
-            from clearwater.report.workbook import csv_workbook
+        with RunFolder(out, force=force, inputs=[data]) as folder:
+            paths = list(write_outputs(result, folder.path))
+            page, pages = write_report_pages(
+                folder.path,
+                report_sections(result),
+                title="Workforce: workload and supervision",
+                name="workload.html",
+                meta=[("Data", str(data))],
+            )
+            paths += [page, *pages]
+            if xlsx:
+                from clearwater.report.workbook import csv_workbook
 
-            paths.append(csv_workbook(out / "workload.xlsx", paths, title="Workload"))
-        console.print(f"wrote {len(paths)} files to {out}", highlight=False)
+                paths.append(csv_workbook(folder.path / "workload.xlsx", paths, title="Workload"))
+            folder.commit({"command": "workload"})
+        console.print(f"wrote {len(paths)} files to {literal(out)}", highlight=False)

@@ -24,10 +24,30 @@ Two tools, both general:
 
 Counts that are shown are rounded to the nearest 5 (:func:`round5`, halves up, as in the NHS
 Talking Therapies dashboards).  ``min_group`` defaults to 10 and can never be set below 5.
+
+3. **Releases over time and parameter choices** (issue #13).  An attacker may see every release
+   of a survey round, made with every parameter a caller can choose, and releases of the file
+   with one response added or removed (a leaver, a late reply).  So, for the staff survey
+   (:mod:`clearwater.workforce.wellbeing`):
+
+   - the blocks of a survey round are fixed: always formed with :data:`ROUND_BLOCK` (10)
+     responses (free text: :data:`ROUND_FREE_TEXT_BLOCK`, 30), whatever the caller asks; a
+     stricter ``min_group`` only withholds whole blocks of that same partition, so two
+     ``--min-group`` values can never give two blocks that differ by a few people;
+   - percentages are worked out from the released (rounded) counts, never from exact ones,
+     and never from a suppressed count, so they cannot give the exact n back;
+   - means are released with Laplace noise (:func:`noisy_mean`, epsilon
+     :data:`MEAN_EPSILON` per mean, sensitivity 100/n for a 0-100 scale) and then rounded to
+     whole points.  The noise is drawn from a keyed hash of the block's exact values, so the
+     same file always gives the same figures (rerunning cannot average it away), while a file
+     differing by one response gives independent noise: ``11 x mean - 10 x mean'`` is then off
+     by tens of points instead of recovering the person's score.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +59,11 @@ from clearwater.errors import ConfigError
 
 FLOOR = 5
 DEFAULT_MIN_GROUP = 10
+ROUND_BLOCK = DEFAULT_MIN_GROUP  # responses per block of a survey round: fixed, not a parameter
+ROUND_FREE_TEXT_BLOCK = 30  # responses per block before free text is shown: fixed too
+MEAN_EPSILON = 1.0  # differential-privacy budget of each released mean (Laplace mechanism)
+SCALE_RANGE = 100.0  # released means are of 0-100 scales (CBI subscales)
+_NOISE_KEY = b"clearwater/disclosure/noisy-mean/v1"
 POOLED_LABEL = "Other teams (combined)"
 
 Atom = tuple[Hashable, str]  # (group, period key such as '2024-05')
@@ -70,6 +95,45 @@ class DisclosurePolicy:
             raise ConfigError("free_text_min cannot be smaller than min_group")
         if self.rounding < 1:
             raise ConfigError("rounding must be a positive whole number")
+
+
+def noisy_mean(
+    values: Sequence[float],
+    label: str,
+    *,
+    epsilon: float = MEAN_EPSILON,
+    value_range: float = SCALE_RANGE,
+) -> float | None:
+    """The mean of ``values`` (0..``value_range``) with Laplace noise, rounded to a whole point.
+
+    Adding or removing one response moves a mean of n values by at most ``value_range / n``,
+    so the noise has scale ``value_range / (n * epsilon)``.  It is drawn deterministically from
+    an HMAC of ``label`` and the exact sorted values: the same data always give the same
+    figure (no averaging over reruns); different data give independent noise.
+    """
+    vals = sorted(float(v) for v in values)
+    n = len(vals)
+    if n == 0:
+        return None
+    if epsilon <= 0:
+        raise ConfigError("epsilon must be positive")
+    msg = (label + "|" + ",".join(repr(v) for v in vals)).encode("utf-8")
+    digest = hmac.new(_NOISE_KEY, msg, hashlib.sha256).digest()
+    u = (int.from_bytes(digest[:8], "big") + 0.5) / 2**64 - 0.5  # uniform on (-0.5, 0.5)
+    scale = value_range / (n * epsilon)
+    noise = -scale * math.copysign(1.0, u) * math.log(1 - 2 * abs(u))
+    return float(min(value_range, max(0.0, round(sum(vals) / n + noise))))
+
+
+def percent_of_shown(count: int | None, total: int | None) -> int | None:
+    """A percentage worked out from released (rounded) figures only; None if either is hidden.
+
+    Computing it from exact counts would give the exact n back (10 shown, 45% / 55%: only
+    n = 11 fits); from rounded counts it says nothing the rounded counts do not.
+    """
+    if count is None or total is None or total <= 0:
+        return None
+    return int(round(100 * count / total))
 
 
 def round5(value: float | int | None, base: int = 5) -> int | None:

@@ -13,6 +13,7 @@ import ibis
 import pandas as pd
 
 from clearwater.dataset.model import CleanData
+from clearwater.outputs import write_csv
 from clearwater.report.core import Section, chart_svg, escape, table_html
 from clearwater.workforce.charts import spc_chart, wellbeing_trend_chart
 from clearwater.workforce.wellbeing import CBI_SCALES, PRESSURE_ITEMS, WellbeingRelease
@@ -48,8 +49,7 @@ def write_outputs(result: WorkforceResult, out_dir: Path) -> tuple[Path, ...]:
         frames.update(wellbeing_frames(result.wellbeing))
     paths = []
     for name, frame in frames.items():
-        frame.to_csv(out_dir / name, index=False)
-        paths.append(out_dir / name)
+        paths.append(write_csv(frame, out_dir / name))
     return tuple(paths)
 
 

@@ -23,6 +23,7 @@ engine; see ADR 0052.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,11 +32,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clearwater.errors import DataContractError
+from clearwater.errors import ConfigError, DataContractError
 from clearwater.workforce.disclosure import (
+    ROUND_BLOCK,
+    ROUND_FREE_TEXT_BLOCK,
     BlockRelease,
     DisclosurePolicy,
     ProtectedTable,
+    noisy_mean,
+    percent_of_shown,
     protect_table,
     round5,
     safe_blocks,
@@ -127,26 +132,69 @@ class WellbeingData:
     file: str
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise DataContractError("file not found", file=str(path))
-    suffix = path.suffix.lower()
+@dataclass(frozen=True)
+class _Raw:
+    """The file as text: the rows that fit the header, their line numbers, and the rest."""
+
+    frame: pd.DataFrame
+    lines: list[int]  # line in the file where each row of ``frame`` starts (header = line 1)
+    malformed: list[tuple[int, str, str]]  # (line, reason, raw text) of rows that do not fit
+
+
+def _read_csv_rows(path: Path) -> _Raw:
+    """Read a survey CSV with the csv module: exact start lines, even when free text spans
+    lines; a row with more or fewer fields than the header is set aside, not fatal."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    malformed: list[tuple[int, str, str]] = []
     try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-            frame = frame.astype(object).where(frame.notna(), None)
-            frame = frame.map(lambda v: None if v is None else str(v))
-        elif suffix in (".csv", ".txt"):
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-        else:
-            raise DataContractError(
-                f"unsupported file type '{suffix}': use .csv or .parquet", file=str(path)
-            )
-    except DataContractError:
-        raise
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if not header:
+                raise DataContractError("the file is empty (no header row)", file=path.name)
+            width = len(header)
+            start = reader.line_num + 1
+            for rec in reader:
+                if len(rec) == width:
+                    rows.append(rec)
+                    lines.append(start)
+                elif rec and not (len(rec) == 1 and rec[0] == ""):
+                    malformed.append(
+                        (
+                            start,
+                            f"row has {len(rec)} fields but the header has {width}",
+                            ",".join(rec)[:200],
+                        )
+                    )
+                start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise DataContractError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV", file=path.name
+        ) from exc
+    except csv.Error as exc:
+        raise DataContractError(f"cannot parse the file as CSV: {exc}", file=path.name) from exc
+    return _Raw(pd.DataFrame(rows, columns=header, dtype=object), lines, malformed)
+
+
+def _read_raw(path: Path) -> _Raw:
+    if not path.exists():
+        raise DataContractError("file not found", file=str(path))  # the path as given
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return _read_csv_rows(path)
+    if suffix != ".parquet":
+        raise DataContractError(
+            f"unsupported file type '{suffix}': use .csv or .parquet", file=path.name
+        )
+    try:
+        frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a contract failure
-        raise DataContractError(f"could not be read: {exc}", file=str(path)) from exc
-    return frame
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataContractError(f"could not be read: {first}", file=path.name) from exc
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame = frame.map(lambda v: None if v is None else str(v))
+    return _Raw(frame, list(range(2, len(frame) + 2)), [])
 
 
 def _blank(v: object) -> bool:
@@ -160,7 +208,8 @@ def read_wellbeing(path: str | Path) -> WellbeingData:
     Bad values quarantine the row with the file row number (header = line 1), column and reason.
     """
     path = Path(path)
-    raw = _read_raw(path)
+    parsed = _read_raw(path)
+    raw = parsed.frame
     lookup = {str(c).strip().lower(): c for c in raw.columns}
     rename: dict[str, str] = {}
     for col in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS):
@@ -169,7 +218,7 @@ def read_wellbeing(path: str | Path) -> WellbeingData:
             if col in REQUIRED_COLUMNS:
                 raise DataContractError(
                     "required column missing (see docs/reference/wellbeing-survey.md)",
-                    file=str(path),
+                    file=path.name,
                     column=col,
                 )
             continue
@@ -182,15 +231,25 @@ def read_wellbeing(path: str | Path) -> WellbeingData:
         if forbidden:
             raise DataContractError(
                 "the wellbeing survey is anonymous and must not carry a staff identifier",
-                file=str(path),
+                file=path.name,
                 column=str(forbidden[0]),
             )
     frame = raw.rename(columns=rename)[[c for c in rename.values()]].copy()
     if "FreeText" not in frame.columns:
         frame["FreeText"] = None
-    frame["source_row"] = np.arange(2, len(frame) + 2)
+    frame["source_row"] = np.asarray(parsed.lines, dtype="int64")
 
-    problems: list[dict[str, object]] = []
+    problems: list[dict[str, object]] = [
+        {
+            "table": TABLE_NAME,
+            "file": path.name,
+            "row": line,
+            "column": None,
+            "reason": reason,
+            "value": text,
+        }
+        for line, reason, text in parsed.malformed
+    ]
     bad_rows: set[int] = set()
     seen_ids: set[str] = set()
     dates: list[object] = []
@@ -202,7 +261,7 @@ def read_wellbeing(path: str | Path) -> WellbeingData:
             problems.append(
                 {
                     "table": TABLE_NAME,
-                    "file": str(path),
+                    "file": path.name,
                     "row": _line,
                     "column": column,
                     "reason": reason,
@@ -253,17 +312,18 @@ def read_wellbeing(path: str | Path) -> WellbeingData:
         [
             {
                 "table": TABLE_NAME,
-                "file": str(path),
-                "read": len(frame),
+                "file": path.name,
+                "read": len(frame) + len(parsed.malformed),
                 "accepted": len(accepted),
-                "quarantined": len(bad_rows),
+                "quarantined": len(bad_rows) + len(parsed.malformed),
             }
         ],
         columns=list(ACCOUNTING_COLUMNS),
     )
     quarantine = pd.DataFrame(problems, columns=list(QUARANTINE_COLUMNS))
+    quarantine = quarantine.sort_values(["row"], kind="mergesort").reset_index(drop=True)
     return WellbeingData(
-        responses=accepted, accounting=accounting, quarantine=quarantine, file=str(path)
+        responses=accepted, accounting=accounting, quarantine=quarantine, file=path.name
     )
 
 
@@ -308,10 +368,25 @@ def _block_members(responses: pd.DataFrame, release: BlockRelease) -> pd.Series:
 def release_wellbeing(
     data: WellbeingData | pd.DataFrame, policy: DisclosurePolicy | None = None
 ) -> WellbeingRelease:
-    """Aggregate scored responses into safe blocks and protect every count shown."""
+    """Aggregate scored responses into safe blocks and protect every figure shown.
+
+    The blocks are the survey round's fixed partition (:data:`ROUND_BLOCK` responses each),
+    whatever ``policy`` says; a stricter ``policy.min_group`` only withholds whole blocks.
+    Means carry Laplace noise and percentages come from rounded counts
+    (:mod:`clearwater.workforce.disclosure`, point 3).
+    """
     policy = policy or DisclosurePolicy()
+    if policy.min_group < ROUND_BLOCK:
+        raise ConfigError(
+            f"the staff survey's blocks hold at least {ROUND_BLOCK} responses; a smaller "
+            f"minimum group ({policy.min_group}) cannot be used"
+        )
     responses = data.responses if isinstance(data, WellbeingData) else data
-    partition = safe_blocks(atom_counts(responses), policy)
+    # Everything is computed under the round's fixed rules; the caller's policy can only
+    # withhold whole blocks afterwards (:func:`_withhold`), so every release is a subset of
+    # the default one and no two releases can be differenced.
+    round_policy = DisclosurePolicy(min_group=ROUND_BLOCK, free_text_min=ROUND_FREE_TEXT_BLOCK)
+    partition = safe_blocks(atom_counts(responses), round_policy)
     member = _block_members(responses, partition)
     rows = []
     options: dict[str, dict[str, dict[str, int]]] = {}
@@ -326,13 +401,13 @@ def release_wellbeing(
             "periods": b.period_label,
             "first_month": b.periods[0],
             "last_month": b.periods[-1],
-            "n_shown": round5(b.n, policy.rounding),
+            "n_shown": round5(b.n, round_policy.rounding),
         }
         for scale in CBI_SCALES:
             vals = part[f"cbi_{scale}"].dropna()
-            ok = len(vals) >= policy.min_group
-            row[f"{scale}_n_shown"] = round5(len(vals), policy.rounding) if ok else None
-            row[f"{scale}_mean"] = round(float(vals.mean()), 1) if ok else None
+            ok = len(vals) >= round_policy.min_group
+            row[f"{scale}_n_shown"] = round5(len(vals), round_policy.rounding) if ok else None
+            row[f"{scale}_mean"] = noisy_mean(vals.tolist(), f"{scale}|{label}") if ok else None
             high = int((vals >= CBI_HIGH).sum())
             options.setdefault(f"high_{scale}", {})[label] = (
                 {"High (50+)": high, "Below 50": len(vals) - high} if ok else {}
@@ -350,7 +425,7 @@ def release_wellbeing(
         table = table.loc[[lbl for lbl, v in by_block.items() if v]]
         if table.empty:
             continue
-        protected[name] = protect_table(table, policy)
+        protected[name] = protect_table(table, round_policy)
     # percentages only where the underlying count is shown
     if not blocks.empty:
         for name, pt in protected.items():
@@ -364,25 +439,31 @@ def release_wellbeing(
                 if lbl not in pt.counts.index or bool(pt.suppressed.loc[lbl, key]):
                     vals.append(None)
                     continue
-                denom = pt.counts.loc[lbl, "Total"]
-                vals.append(int(round(100 * pt.counts.loc[lbl, key] / denom)) if denom else None)
+                vals.append(percent_of_shown(pt.shown.loc[lbl, key], pt.shown.loc[lbl, "Total"]))
             blocks[col] = vals
     free_rows = []
-    if policy.free_text_min <= len(responses):
+    if len(responses) >= ROUND_FREE_TEXT_BLOCK:
         ft_partition = safe_blocks(
             atom_counts(responses),
             DisclosurePolicy(
-                min_group=policy.free_text_min,
-                min_cell=policy.min_cell,
-                free_text_min=policy.free_text_min,
+                min_group=ROUND_FREE_TEXT_BLOCK,
+                free_text_min=ROUND_FREE_TEXT_BLOCK,
             ),
         )
         ft_member = _block_members(responses, ft_partition)
         for b in ft_partition.blocks:
-            texts = sorted(t for t in responses.loc[ft_member == b.block_id, "FreeText"] if t)
+            if b.n < policy.free_text_min:  # withheld whole, never re-partitioned
+                continue
+            texts = sorted(
+                t
+                for t in responses.loc[ft_member == b.block_id, "FreeText"]
+                if isinstance(t, str) and t.strip()
+            )
             for t in texts:  # sorted, so the order says nothing about who or when
                 free_rows.append({"group": b.group_label, "periods": b.period_label, "text": t})
     free_text = pd.DataFrame(free_rows, columns=["group", "periods", "text"])
+    sizes = {b.block_id: b.n for b in partition.blocks}
+    blocks, protected = _withhold(blocks, protected, labels, sizes, policy.min_group)
     return WellbeingRelease(
         policy=policy,
         blocks=blocks,
@@ -391,6 +472,33 @@ def release_wellbeing(
         partition=partition,
         responses_read=len(responses),
     )
+
+
+def _withhold(
+    blocks: pd.DataFrame,
+    protected: dict[str, ProtectedTable],
+    labels: Mapping[int, str],
+    sizes: Mapping[int, int],
+    min_group: int,
+) -> tuple[pd.DataFrame, dict[str, ProtectedTable]]:
+    """Withhold whole blocks under a caller's stricter ``min_group``: their rows go, and their
+    rows of the option tables are hidden; every other figure stays exactly as released under
+    the round's rules (the totals too), so nothing new can be worked out."""
+    if blocks.empty or min_group <= ROUND_BLOCK:
+        return blocks, protected
+    keep = blocks["block_id"].map(lambda bid: sizes[int(bid)] >= min_group).astype(bool)
+    small = {labels[int(bid)] for bid in blocks.loc[~keep, "block_id"]}
+    kept = blocks[keep].reset_index(drop=True)
+    out: dict[str, ProtectedTable] = {}
+    for name, pt in protected.items():
+        hide = [lbl for lbl in pt.shown.index if lbl in small]
+        shown, suppressed = pt.shown.copy(), pt.suppressed.copy()
+        shown.loc[hide, :] = None
+        suppressed.loc[hide, :] = True
+        out[name] = ProtectedTable(
+            counts=pt.counts, suppressed=suppressed, shown=shown, primary=pt.primary
+        )
+    return kept, out
 
 
 def standard_requests(

@@ -60,15 +60,35 @@ def test_area_without_the_data_it_needs_says_so(tmp_path, fake_area_module):
     assert "Add CWStaff." in secs[0].body_html
 
 
-def test_programming_errors_are_not_swallowed(tmp_path, fake_area_module):
+def test_an_unexpected_error_costs_only_its_own_section(tmp_path, fake_area_module):
+    """A fault in one area: its section says it failed and why, the traceback goes to the log,
+    its partial files are removed, and the outcome marks the run as failed (exit non-zero)."""
+
     def run(c):
+        (tmp_path / "half-written.csv").write_text("a\n")
         raise KeyError("column_that_does_not_exist")
 
-    with pytest.raises(KeyError):
+    (tmp_path / "earlier.csv").write_text("kept\n")
+    secs, outcome = run_area(AreaSpec("fake", "Fake", run, fake_area_module), ctx(tmp_path))
+    assert outcome.status == "failed"
+    assert "KeyError" in outcome.message and "column_that_does_not_exist" in secs[0].body_html
+    assert "errors.log" in secs[0].body_html
+    log = (tmp_path / "errors.log").read_text()
+    assert "Traceback" in log and "column_that_does_not_exist" in log
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.csv", "errors.log"]
+
+
+def test_interrupts_are_not_swallowed(tmp_path, fake_area_module):
+    def run(c):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
         run_area(AreaSpec("fake", "Fake", run, fake_area_module), ctx(tmp_path))
 
 
-def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path, fake_area_module):
+def test_missing_area_module_is_reported_other_import_errors_fail_the_area(
+    tmp_path, fake_area_module
+):
     spec = AreaSpec("ghost", "Ghost area", lambda c: Result(), "cw_no_such_module_ghost")
     secs, outcome = run_area(spec, ctx(tmp_path))
     assert outcome.status == "not built" and "not part of this" in secs[0].body_html
@@ -76,8 +96,8 @@ def test_missing_area_module_is_reported_but_other_import_errors_raise(tmp_path,
     def run(c):
         import cw_some_missing_dependency  # noqa: F401
 
-    with pytest.raises(ImportError):
-        run_area(AreaSpec("ghost", "Ghost", run, fake_area_module), ctx(tmp_path))
+    secs, outcome = run_area(AreaSpec("ghost", "Ghost", run, fake_area_module), ctx(tmp_path))
+    assert outcome.status == "failed" and "cw_some_missing_dependency" in outcome.message
 
 
 # ---------------------------------------------------------------------- hooks and grouping

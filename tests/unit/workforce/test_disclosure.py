@@ -237,3 +237,118 @@ def test_no_small_cell_can_be_worked_back_from_rows_columns_and_totals(cells):
         if 0 < full[i, j] < (10 if (i == r - 1 or j == c - 1) else 5)
     }
     assert not leaked
+
+
+# ---- attacks across releases and parameter choices (issue #13) -----------------------------
+#
+# The attacker sees every release of a survey round, made with every parameter a caller can
+# choose, and releases of the file with one response more or fewer.  Before the fix each of
+# these recovered a person's answers; each test below fails on that code.
+
+
+def _scored(n_by_team_month, seed=0):
+    from clearwater.workforce.wellbeing import CBI_ITEMS, PRESSURE_ITEMS, score_responses
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (team, month), n in n_by_team_month.items():
+        for _ in range(n):
+            row = {"ResponseId": f"r{len(rows)}", "CW_TeamId": team}
+            row["Date"] = pd.Timestamp(f"{month}-15").date()
+            for item in CBI_ITEMS:
+                row[item] = float(rng.choice([0, 25, 50, 75, 100]))
+            for item in PRESSURE_ITEMS:
+                row[item] = str(rng.choice(["Y", "N"]))
+            row["FreeText"] = None
+            rows.append(row)
+    return score_responses(pd.DataFrame(rows))
+
+
+def test_attack_exact_n_from_percentages_is_gone():
+    """'n_shown 10' with 45% / 55% was only consistent with n = 11.  Percentages now come
+    from the released rounded counts, so every n in the rounding bucket fits them."""
+    from clearwater.workforce.wellbeing import release_wellbeing
+
+    for n in range(10, 30):
+        frame = _scored({("T1", "2024-04"): n}, seed=n)
+        rel = release_wellbeing(frame)
+        row = rel.blocks.iloc[0]
+        pt = rel.options["SafeStaffing"]
+        label = pt.shown.index[0]
+        shown_yes, shown_total = pt.shown.loc[label, "Yes"], pt.shown.loc[label, "Total"]
+        if shown_yes is None or shown_total is None:
+            assert pd.isna(row["SafeStaffing_pct"])  # no rate from a suppressed count
+            continue
+        assert row["SafeStaffing_pct"] == round(100 * shown_yes / shown_total)
+        # the attacker's best inference: every exact total that rounds to what was shown
+        # and every exact yes-count that rounds to what was shown remain possible
+        candidates = [
+            t for t in range(shown_total - 2, shown_total + 3) if round5(t) == shown_total
+        ]
+        assert len(candidates) == 5 and n in candidates
+
+
+def test_attack_remove_one_response_between_two_runs_does_not_recover_scores():
+    """Two runs, on the file with and without one person: 11 x mean - 10 x mean' gave that
+    person's personal, work and client burnout to within one point.  With the noisy means it
+    misses by tens of points for almost every person and scale."""
+    from clearwater.workforce.wellbeing import CBI_SCALES, release_wellbeing
+
+    full = _scored({("T1", "2024-04"): 11}, seed=7)
+    base = release_wellbeing(full).blocks.iloc[0]
+    errors = []
+    for victim in range(len(full)):
+        without = release_wellbeing(full.drop(index=victim).reset_index(drop=True)).blocks.iloc[0]
+        for scale in CBI_SCALES:
+            guess = 11 * base[f"{scale}_mean"] - 10 * without[f"{scale}_mean"]
+            errors.append(abs(guess - full.loc[victim, f"cbi_{scale}"]))
+    errors = np.array(errors)
+    assert np.median(errors) > 20
+    assert (errors <= 5).mean() < 0.2  # before: every one within one point
+
+
+def test_rerunning_the_same_file_gives_the_same_noisy_figures():
+    """Noise that changed on every run could be averaged away; it is fixed by the data."""
+    from clearwater.workforce.wellbeing import release_wellbeing
+
+    frame = _scored({("T1", "2024-04"): 14, ("T2", "2024-05"): 12}, seed=2)
+    a, b = release_wellbeing(frame).blocks, release_wellbeing(frame.copy()).blocks
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_attack_two_min_group_values_cannot_difference_blocks():
+    """Two --min-group values on one file gave blocks of 16 and 17 that differ by one person.
+    The round's blocks are fixed; a stricter minimum only withholds whole blocks, identical
+    to the ones the default releases."""
+    from clearwater.workforce.wellbeing import release_wellbeing
+
+    counts = {
+        ("T1", "2024-04"): 6,
+        ("T1", "2024-05"): 5,
+        ("T1", "2024-06"): 6,
+        ("T2", "2024-04"): 9,
+        ("T2", "2024-05"): 8,
+        ("T3", "2024-04"): 4,
+    }
+    frame = _scored(counts, seed=4)
+    default = release_wellbeing(frame).blocks.set_index(["group", "periods"])
+    members = {
+        (b.group_label, b.period_label): b.atoms for b in release_wellbeing(frame).partition.blocks
+    }
+    for k in range(10, 31):
+        rel = release_wellbeing(frame, DisclosurePolicy(min_group=k, free_text_min=max(k, 30)))
+        got = rel.blocks.set_index(["group", "periods"]) if len(rel.blocks) else default.iloc[:0]
+        # every block released with k is one of the default blocks, with the same figures
+        assert set(got.index) <= set(default.index)
+        pd.testing.assert_frame_equal(got, default.loc[got.index], check_dtype=False)
+    # blocks of the fixed partition are disjoint: any difference of releases is whole blocks
+    for a, b in itertools.combinations(members.values(), 2):
+        assert not (a & b)  # blocks are disjoint: a difference is a whole block
+
+
+def test_a_caller_cannot_lower_the_survey_block():
+    from clearwater.workforce.wellbeing import release_wellbeing
+
+    frame = _scored({("T1", "2024-04"): 12})
+    with pytest.raises(ConfigError, match="at least 10"):
+        release_wellbeing(frame, DisclosurePolicy(min_group=5))

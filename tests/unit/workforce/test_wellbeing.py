@@ -100,9 +100,10 @@ def test_release_shows_only_safe_blocks_and_hides_small_free_text(tmp_path):
     assert b.loc["T2", "n_shown"] == 25
     assert b.loc["T1 + other teams (combined)", "n_shown"] == 15  # 16 rounded
     assert b.loc["T1 + other teams (combined)", "periods"] == "2024-04 to 2024-05"
-    # free text only from blocks of at least 20 responses, sorted (order reveals nothing)
-    # T1 + T3 (16) is under 20 for free text, so their comments are only shown pooled with T2
-    assert set(rel.free_text["group"]) == {"T2 + other teams (combined)"}
+    # free text only from the round's fixed blocks of at least 30 responses (a caller's 20
+    # cannot make smaller ones), sorted (order reveals nothing): every team is under 30, so
+    # all comments are shown pooled
+    assert set(rel.free_text["group"]) == {"Other teams (combined)"}
     assert len(rel.free_text) == 41
     assert list(rel.free_text["text"]) == sorted(rel.free_text["text"])
     # every standard request (teams, pairs of teams, months, quarters, years) is either a
@@ -112,9 +113,13 @@ def test_release_shows_only_safe_blocks_and_hides_small_free_text(tmp_path):
     table = rel.partition.request(groupings, periods)
     assert (table.loc[table["released"], "n"] >= 10).all()
     assert not table.loc[(table["grouping"] == "T1") & table["released"]].shape[0]
-    # the means are computed from the responses in each block
-    t2 = data.responses[data.responses["CW_TeamId"] == "T2"]
-    assert b.loc["T2", "work_mean"] == round(t2["cbi_work"].mean(), 1)
+    # the means are computed from the responses in each block, with Laplace noise of scale
+    # 100 / (n x epsilon) and rounded to whole points
+    from clearwater.workforce.disclosure import MEAN_EPSILON, noisy_mean
+
+    t2 = data.responses[data.responses["CW_TeamId"] == "T2"]["cbi_work"].dropna()
+    assert b.loc["T2", "work_mean"] == noisy_mean(t2.tolist(), "work|T2, 2024-04")
+    assert abs(b.loc["T2", "work_mean"] - t2.mean()) < 10 * 100 / (len(t2) * MEAN_EPSILON)
 
 
 def test_option_counts_are_protected_across_blocks():
