@@ -54,7 +54,7 @@ def test_no_written_cell_can_start_a_formula(values):
     assert formula_cells(text) == []
     # and nothing else changed: one row per value, each read back as written (apostrophe
     # added only before a formula start, carriage returns as line feeds)
-    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)["v"].tolist()
+    back = [row[0] if row else "" for row in _cells(text)[1:]]
     expected = [
         ("'" + v if v[:1] in FORMULA_STARTS else v).replace("\r\n", "\n").replace("\r", "\n")
         for v in values
