@@ -1,8 +1,8 @@
 """Load a data folder: read, validate, quarantine, account for every row.
 
-``load_dataset`` is the one entry point the rest of Clearwater uses.  Validation always runs
-on embedded DuckDB (see docs/adr/0010-validate-on-duckdb.md); when the requested engine is
-PySpark the clean tables are moved to Spark at the end.
+``load_dataset`` is the one entry point the rest of Clearwater uses.  DuckDB reads the files
+and validation runs on it (see docs/adr/0011-the-engine-reads-and-validates-the-files.md);
+when the requested engine is PySpark the clean tables are moved to Spark at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.table import Table as RichTable
 
 from clearwater.dataset import contract, findings
 from clearwater.dataset.model import CleanData
-from clearwater.dataset.reader import RawTable, find_files, read_table
+from clearwater.dataset.reader import RawTable, empty_table, find_files, read_table
 from clearwater.dataset.validate import Validator
 from clearwater.engine.backend import Engine, connect
 from clearwater.errors import DataContractError
@@ -87,7 +87,12 @@ def read_folder(folder: Path, con: Any) -> tuple[dict[str, RawTable], list[str]]
         path = files.get(spec.source.lower())
         if path is None:
             continue
-        raw = read_table(spec, path, con)
+        if not spec.required and path.stat().st_size == 0:
+            # a 0-byte optional file is noted like a header-only one, not refused
+            raw = empty_table(spec, path, con)
+            notes.append(f"{path.name}: the file is empty (0 bytes)")
+        else:
+            raw = read_table(spec, path, con)
         if raw.read == 0:
             if spec.required:
                 raise DataContractError(
@@ -136,6 +141,7 @@ def _load(
             steps.step(f"checking {raw.file}")
             validator.add_raw(raw)
             steps.done()
+        notes.extend(validator.notes)
         steps.step("checking keys and references")
         validator.run_references()
         steps.done()

@@ -354,6 +354,17 @@ def read_table(spec: contract.TableSpec, path: Path, con: Any, prefix: str = "")
     return _parquet(con, spec, path, name)
 
 
+def empty_table(spec: contract.TableSpec, path: Path, con: Any, prefix: str = "") -> RawTable:
+    """A table with no rows and every contract column (for a 0-byte optional file)."""
+    name = f"{prefix or 'cw_r'}{next(_ids)}_raw_{spec.clean}"
+    cols = ", ".join(f"{_ident(c.clean)} VARCHAR" for c in spec.columns)
+    _raw(con).execute(f"CREATE OR REPLACE TABLE {name}_t ({cols}, source_row BIGINT)")
+    _raw(con).execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+    mapping = {c.clean: c.source for c in spec.columns}
+    types = {c.clean: "VARCHAR" for c in spec.columns}
+    return RawTable(spec, path, con.table(name), mapping, 0, types, relation=name)
+
+
 def drop(con: Any, raw: RawTable) -> None:
     """Drop the view (and the loaded CSV table) behind ``raw``."""
     db = _raw(con)

@@ -53,6 +53,7 @@ NUMERIC_RANGES: dict[tuple[str, str], tuple[float, float]] = {
 PADDED_CODES: dict[str, int] = {"end_code": 2}
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+_UK_DATE = r"^(\d{2})/(\d{2})/(\d{4})$"  # dd/mm/yyyy, read as a UK date (with a note)
 _TIME = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
 _ITEMS = r"^\s*\d+(\.0+)?\s*(,\s*\d+(\.0+)?\s*)*$"
 
@@ -140,7 +141,12 @@ def _prepare(raw: RawTable, t: ir.Table, instruments: Instruments) -> ir.Table:
                 typed = _normalise_code(v, pad)
         elif col.type == "date":
             shaped = v.re_search(_ISO_DATE)
-            typed = ibis.ifelse(shaped, v.substr(0, 10).try_cast("date"), ibis.null("date"))
+            uk = v.re_search(_UK_DATE)
+            typed = ibis.cases(
+                (shaped, v.substr(0, 10).try_cast("date")),
+                (uk, v.re_replace(_UK_DATE, r"\3-\2-\1").try_cast("date")),
+                else_=ibis.null("date"),
+            )
         elif col.type == "timestamp":
             shaped = v.re_search(_ISO_DATE)
             typed = ibis.ifelse(shaped, v.try_cast("timestamp"), ibis.null("timestamp"))
@@ -223,6 +229,14 @@ class _Checks:
         present = self.present(c)
         if not col.nullable:
             self.add(~present, c, "value is missing")
+        if "_r_" + c in a.columns or (col.type in ("str", "time") and c in self.raw.columns):
+            # a NUL character is never part of a real value (and breaks other tools)
+            self.add(
+                present & v.re_search(r"\x00"),
+                c,
+                "value contains a NUL character",
+                v.re_replace(r"\x00", "<NUL>"),
+            )
         if col.type == "str" and col.codes is not None:
             listed = ", ".join(sorted(col.codes))
             self.add(present & out.isnull(), c, f"code not in the list ({listed})")
@@ -312,8 +326,17 @@ def _stage1(raw: RawTable, a: ir.Table, today: date) -> ir.Table:
     return _judged(a, ch.checks, raw, [*typed, "source_row"], previous=None)
 
 
+class _Disagree(str):
+    """The reason of a check on a key whose duplicate copies disagree."""
+
+
 def _judged(
-    t: ir.Table, checks: Sequence[Check], raw: RawTable, keep: list[str], previous: Any
+    t: ir.Table,
+    checks: Sequence[Check],
+    raw: RawTable,
+    keep: list[str],
+    previous: Any,
+    flag: Sequence[int] = (),
 ) -> ir.Table:
     """``t``'s ``keep`` columns with the verdict: _reason, _column, _value of the first
     failing check, keeping an earlier verdict (``previous``: a table with _reason etc.).
@@ -340,6 +363,14 @@ def _judged(
         reason = k._reason.coalesce(reason)
         column = k._column.coalesce(column)
         value = k._value.coalesce(value)
+    if flag:  # _conflict: the row failed one of the checks listed in ``flag``
+        return k.select(
+            *keep,
+            _reason=reason,
+            _column=column,
+            _value=value,
+            _conflict=k._k.isin(list(flag)).fill_null(False),
+        )
     return k.select(*keep, _reason=reason, _column=column, _value=value)
 
 
@@ -356,6 +387,7 @@ class Validator:
         self.raws: dict[str, RawTable] = {}
         self._made: list[str] = []
         self._views: list[str] = []
+        self.notes: list[str] = []  # notes on how values were read
 
     def _materialise(self, name: str, expr: ir.Table | pa.Table) -> ir.Table:
         full = self.prefix + name
@@ -374,11 +406,31 @@ class Validator:
     def add_raw(self, raw: RawTable) -> None:
         a = self._materialise("prep_" + raw.spec.clean, _prepare(raw, raw.data, self.instruments))
         reader.drop(self.con, raw)  # the typed copy replaces the loaded text
+        self._note_uk_dates(raw, a)
         s1 = _stage1(raw, a, self.today)
         self.raws[raw.spec.clean] = raw
         # stage 1 is a view over the typed table: only stage 2 (which needs the other
         # tables' verdicts) is stored
         self.stage[raw.spec.clean] = self._view("s1_" + raw.spec.clean, s1)
+
+    def _note_uk_dates(self, raw: RawTable, a: ir.Table) -> None:
+        """A note per date column with values written dd/mm/yyyy (read as UK dates)."""
+        cols = [
+            c.clean for c in raw.spec.columns if c.type == "date" and "_r_" + c.clean in a.columns
+        ]
+        if not cols:
+            return
+        counts = a.aggregate(
+            **{c: (a["_r_" + c].re_search(_UK_DATE) & a[c].notnull()).sum() for c in cols}
+        )
+        got = self.con.execute(counts).iloc[0]
+        for c in cols:
+            n = int(got[c] or 0)
+            if n:
+                self.notes.append(
+                    f"{raw.file}: {n:,} value(s) of {raw.header(c)} written dd/mm/yyyy were read "
+                    "as UK dates (day first)"
+                )
 
     def _stage2(self, name: str, build: Callable[[ir.Table], tuple[ir.Table, list[Check]]]) -> None:
         if name not in self.stage:
@@ -387,10 +439,28 @@ class Validator:
         cols = t.columns
         checks: list[Check] = []
         if raw.spec.key:
+            # Copies of a key among the rows that passed stage 1: identical copies -> the
+            # first wins and the others are quarantined; copies that disagree -> every copy
+            # is quarantined (and, through the reference checks, every row under it).
             key = raw.spec.key[0]
-            first = ibis.ifelse(t._reason.isnull(), t.source_row, ibis.null("int64"))
-            first = first.min().over(group_by=t[key])
-            t = t.mutate(_first=first)
+            ok = t.filter(t._reason.isnull())
+            sig = ibis.struct({c.clean: ok[c.clean] for c in raw.spec.columns}).hash()
+            ok = ok.mutate(_sig=sig)
+            g = ok.group_by(_gkey=ok[key]).aggregate(
+                _first=ok.source_row.min(), _conflict=ok._sig.min() != ok._sig.max()
+            )
+            t = t.left_join(g, t[key] == g._gkey)
+            t = t.mutate(_conflict=t._reason.isnull() & t._conflict.fill_null(False))
+            checks.append(
+                (
+                    t._conflict,
+                    key,
+                    _lit("duplicate key whose copies disagree (first seen at row ")
+                    + _text(t._first)
+                    + "): every copy is quarantined",
+                    t[key],
+                )
+            )
             checks.append(
                 (
                     t._first.notnull() & (t.source_row != t._first),
@@ -401,9 +471,31 @@ class Validator:
             )
         t, more = build(t)
         # IDS607's resolved contact is kept for the clean table
-        keep = [c for c in cols if not c.startswith("_")] + [c for c in _RESOLVED if c in t.columns]
-        t = _judged(t, checks + more, raw, keep, previous=True)
+        keep = [c for c in cols if not c.startswith("_")]
+        keep += [c for c in _RESOLVED if c in t.columns]
+        every = checks + more
+        # rows quarantined because copies disagree, here or above: their own key taints
+        # the rows under them in turn
+        tainted = [i for i, c in enumerate(every) if isinstance(c[2], _Disagree)]
+        if raw.spec.key:
+            tainted.append(0)
+        t = _judged(t, every, raw, keep, previous=True, flag=tainted)
         self.stage[name] = self._materialise("s2_" + name, t)
+
+    def _conflicting(self, t: ir.Table, col: str, parent: str, label: str) -> Check:
+        """Rows under a key whose duplicate copies disagree (see ``_stage2``)."""
+        p = self.stage[parent]
+        key = contract.TABLES_BY_CLEAN[parent].key[0]
+        keys = p.filter(p._conflict)[key]  # every keyed table's stage 2 has _conflict
+        return (
+            t[col].isin(keys),
+            col,
+            _Disagree(
+                f"{label} has duplicate rows that disagree in {_source(parent)}: "
+                "every row under it is quarantined"
+            ),
+            t[col],
+        )
 
     def _ref(
         self, t: ir.Table, col: str, parent: str, pcol: str, label: str
@@ -411,7 +503,8 @@ class Validator:
         keys = self.accepted(parent)[pcol]
         bad = t[col].notnull() & ~t[col].isin(keys)
         return t, [
-            (bad, col, f"{label} not found among accepted rows of {_source(parent)}", t[col])
+            self._conflicting(t, col, parent, label),
+            (bad, col, f"{label} not found among accepted rows of {_source(parent)}", t[col]),
         ]
 
     def run_references(self) -> None:
@@ -442,6 +535,7 @@ class Validator:
         p = p.select(_pid=p.person_id, _birth=p.birth_date)
         j = t.left_join(p, t.person_id == p._pid)
         return j, [
+            self._conflicting(j, "person_id", "person", "LocalPatientId"),
             (
                 j.person_id.notnull() & j._pid.isnull(),
                 "person_id",
@@ -483,7 +577,11 @@ class Validator:
             _rtime=ibis.ifelse(direct, j._ctime, j._ctime2),
         )
         unresolved = j._rcid.isnull()
+        conflicts = [self._conflicting(j, "contact_id", "contact", "CareContactId")]
+        if "activity" in self.stage:
+            conflicts.append(self._conflicting(j, "activity_id", "activity", "CareActId"))
         return j, [
+            *conflicts,
             (
                 unresolved & j.contact_id.notnull(),
                 "contact_id",

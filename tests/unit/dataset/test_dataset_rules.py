@@ -33,7 +33,8 @@ def messy_tables():
     t = base_tables()
     _add(t, "IDS001MPI", [
         {"LocalPatientId": "P3", "PersonBirthDate": "1850-01-01"},  # row 4
-        {"LocalPatientId": "P1", "PersonBirthDate": "1980-01-01"},  # row 5 duplicate
+        {"LocalPatientId": "P1", "PersonBirthDate": "1980-01-01", "Gender": "2",
+         "EthnicCategory": "A", "IndicesOfDeprivationDecile": "3"},  # row 5 identical copy
         {"LocalPatientId": "P4", "IndicesOfDeprivationDecile": "11"},  # row 6
         {"LocalPatientId": "P5", "Gender": "7"},  # row 7
         {"LocalPatientId": "P6", "PersonBirthDate": "2999-01-01"},  # row 8
@@ -56,8 +57,9 @@ def messy_tables():
     _add(t, "IDS201CareContact", [
         _contact("C5", "R3", "2023-04-05"),  # row 6
         _contact("C6", "R1", "2023-04-05", app="7"),  # row 7
-        _contact("C7", "R1", "01/05/2023"),  # row 8
-        _contact("C1", "R1", "2023-04-05"),  # row 9 duplicate
+        _contact("C7", "R1", "31/02/2023"),  # row 8
+        {**_contact("C1", "R1", "2023-04-10", app="01", dur="60"), "CareContTime": "09:00",
+         "ConsMechanism": "01"},  # row 9 identical copy
         _contact("C8", "R1", "2023-03-01", app="01"),  # row 10 before referral
         _contact("C9", "R1", "2023-08-01"),  # row 11 after discharge
         _contact("C10", "R1", "2023-08-02", app="6"),  # row 12 follow-up: fine
@@ -191,6 +193,42 @@ def test_score_table_keeps_valid_rows(messy, duckdb_engine):
     assert via_act.contact_id == "C1" and via_act.entry_mode == "self"
 
 
+def test_duplicate_keys_that_disagree_quarantine_every_copy_and_its_children(
+    make_folder, duckdb_engine
+):
+    def edit(t):
+        # C2 (R1) appears again pointing at R2: which referral its scores belong to is unknown
+        _add(t, "IDS201CareContact", [_contact("C2", "R2", "2023-05-12")])  # row 6
+        # an identical copy of C4 is only a repeat: the first copy wins
+        _add(t, "IDS201CareContact", [{**_contact("C4", "R2", "2023-05-10", app="01",
+             dur="30"), "PlannedCareContIndicator": "N"}])  # fmt: skip  # row 7
+
+    data = load_dataset(make_folder(edit), duckdb_engine)
+    q = _q(data, "IDS201CareContact")
+    assert set(q) == {3, 6, 7}
+    for row in (3, 6):
+        assert q[row][0] == "CareContactId" and q[row][2] == "C2"
+        assert q[row][1].startswith("duplicate key whose copies disagree (first seen at row 3)")
+    assert q[7][1] == "duplicate key: first seen at row 5"
+    # the activity on C2 and the IDS607 score dated through it go too, saying why
+    act = _q(data, "IDS202CareActivity")
+    assert act[3][0] == "CareContactId" and "disagree" in act[3][1]
+    sc = _q(data, "IDS607CodedScoreAssessmentAct")
+    assert sc[3][0] == "CareActId" and "disagree" in sc[3][1]
+    acc = data.accounting.set_index("table")
+    assert (acc.read == acc.accepted + acc.quarantined).all()
+
+
+def test_uk_dates_are_read_day_first_with_a_note(make_folder, duckdb_engine):
+    def edit(t):
+        _add(t, "IDS201CareContact", [_contact("C5", "R1", "02/05/2023")])  # row 6
+
+    data = load_dataset(make_folder(edit), duckdb_engine)
+    c = duckdb_engine.execute(data["contact"]).set_index("contact_id")
+    assert str(c.loc["C5", "contact_date"])[:10] == "2023-05-02"
+    assert any("1 value(s) of CareContDate written dd/mm/yyyy" in n for n in data.notes)
+
+
 def test_malformed_csv_row_is_quarantined(messy):
     q = _q(messy, "IDS603PresentingComplaints")
     assert q[5][1] == "row has 5 fields but the header has 4"
@@ -306,3 +344,47 @@ def test_empty_optional_table_is_noted(make_folder, duckdb_engine):
 def test_missing_folder(tmp_path):
     with pytest.raises(DataContractError, match="not found"):
         load_dataset(tmp_path / "nowhere")
+
+
+def test_zero_byte_optional_table_is_noted_like_an_empty_one(make_folder, duckdb_engine):
+    folder = make_folder()
+    (folder / "CWStaff.csv").write_bytes(b"")
+    data = load_dataset(folder, duckdb_engine)
+    assert any("CWStaff" in n and "0 bytes" in n for n in data.notes)
+    assert int(duckdb_engine.execute(data["staff"].count())) == 0
+    acc = data.accounting.set_index("table").loc["CWStaff"]
+    assert (acc.read, acc.accepted, acc.quarantined) == (0, 0, 0)
+
+
+def test_zero_byte_required_table_is_refused(make_folder):
+    folder = make_folder()
+    (folder / "IDS101Referral.csv").write_bytes(b"")
+    with pytest.raises(DataContractError, match="empty") as info:
+        load_dataset(folder)
+    assert info.value.file == "IDS101Referral.csv"
+
+
+def test_dangling_symlink_is_reported(make_folder):
+    folder = make_folder()
+    (folder / "CWSupervision.csv").symlink_to(folder / "nowhere.csv")
+    with pytest.raises(DataContractError, match="does not exist") as info:
+        load_dataset(folder)
+    assert info.value.file == "CWSupervision.csv"
+
+
+def test_dangling_symlink_to_no_table_is_noted(make_folder, duckdb_engine):
+    folder = make_folder()
+    (folder / "notes.txt").symlink_to(folder / "nowhere.txt")
+    data = load_dataset(folder, duckdb_engine)
+    assert any("notes.txt" in n and "does not exist" in n for n in data.notes)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_nul_byte_in_an_id_is_quarantined(make_folder, duckdb_engine, fmt):
+    def edit(t):
+        _add(t, "IDS001MPI", [{"LocalPatientId": "P\x009", "Gender": "1"}])  # row 4
+
+    data = load_dataset(make_folder(edit, fmt=fmt), duckdb_engine)
+    assert _q(data, "IDS001MPI") == {
+        4: ("LocalPatientId", "value contains a NUL character", "P<NUL>9")
+    }
