@@ -173,3 +173,23 @@ def test_login_and_failed_login_are_in_the_trail(seeded, client):
     client.post(reverse("login"), {"username": "clinician", "password": PASSWORD})
     actions = list(TrailEntry.objects.filter(actor="clinician").values_list("action", flat=True))
     assert "login-failed" in actions and "login" in actions
+
+
+def test_repeated_failed_logins_lock_the_account(seeded, client):
+    from django.conf import settings
+    from tests.web.conftest import PASSWORD
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "analyst", "password": "wrong password!!"})
+    r = client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
+    assert r.status_code in (403, 429)
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_sessions_expire_after_30_idle_minutes(seeded, login):
+    from django.conf import settings
+
+    c = login(seeded.users["clinician"])
+    c.get(reverse("caseload"))
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert c.session.get_expiry_age() <= 30 * 60

@@ -142,3 +142,9 @@ def test_clinician_entry_and_correction_show_in_history(world, login):
     assert "completed on paper in session" in html and "added the paper form" in html
     assert "corrected" in html and "in use" in html
     assert [v.total for v in resp.versions.order_by("number")] == [18.0, 20.0]
+
+
+def test_a_patient_may_pause_for_20_hours(link, client):
+    _, token = link
+    client.get(reverse("link-redeem", args=[token]))
+    assert client.session.get_expiry_age() == 20 * 3600

@@ -26,6 +26,7 @@ from clearwater.web.records.services import (
 from clearwater.web.trail.chain import acting_as
 
 ANSWERS = "patient_answers"
+PATIENT_IDLE_SECONDS = 20 * 3600
 DONE = "patient_done"
 
 
@@ -37,6 +38,9 @@ def redeem_link(request, token: str):
     request.session.flush()  # a fresh session, nothing carried over
     request.session[PATIENT_SESSION_KEY] = link.pk
     request.session[ANSWERS] = {}
+    # a patient may pause for a long time (WCAG 2.2 / NHS service manual: at least 20 hours);
+    # staff sessions keep the 30-minute idle limit
+    request.session.set_expiry(PATIENT_IDLE_SECONDS)
     return redirect("q-start")
 
 
