@@ -169,6 +169,8 @@ class AreaSpec:
     summary: str = ""
     sections: Callable[[Any, Any], Sequence[Section]] | None = None
     write: Callable[[Any, Any, Path], Sequence[Path]] | None = None
+    # how many times the runner calls ctx.step (a progress bar with counts), if known
+    steps: Callable[[], int | None] | None = None
 
 
 # --------------------------------------------------------------------------- progress
@@ -202,11 +204,13 @@ class Stages:
         show = self.enabled and live and self.console.is_terminal
         if self.enabled and not show:
             self.console.print(f"[bold]…[/] {name}")
+        # a bar with "done/total" when the stage knows its steps; otherwise a spinner and the
+        # time (never a "0/?" counter that cannot move)
+        counted = (BarColumn(), MofNCompleteColumn()) if total else ()
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+            *counted,
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
@@ -416,6 +420,14 @@ def _run_integrity(ctx: RunContext) -> Any:
     return run_audit(ctx.data, ctx.pathways, instruments=ctx.instruments, progress=ctx.step)
 
 
+def _integrity_steps() -> int | None:
+    try:
+        from clearwater.integrity.detectors import DETECTORS
+    except ImportError:  # the area is not part of this build: run_area says so
+        return None
+    return len(DETECTORS)
+
+
 def _write_integrity(module: Any, result: Any, out_dir: Path) -> list[Path]:
     """findings.parquet (detector x unit) and findings.json (the same plus the unit summary)."""
     findings = result.findings
@@ -586,6 +598,7 @@ def default_areas() -> tuple[AreaSpec, ...]:
             "clearwater.integrity.report",
             requires=("clearwater.integrity.audit",),
             write=_write_integrity,
+            steps=_integrity_steps,
         ),
         AreaSpec(
             "feedback",
@@ -771,7 +784,8 @@ def _build_report(
     area_sections: list[Section] = []
     outcomes: list[AreaOutcome] = []
     for spec in areas:
-        with stages.stage(f"Running {spec.title.lower()}") as step:
+        total = spec.steps() if spec.steps else None
+        with stages.stage(f"Running {spec.title.lower()}", total=total) as step:
             secs, outcome = run_area(spec, replace(ctx, step=step))
         area_sections.extend(secs)
         outcomes.append(outcome)
