@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from clearwater.report.core import PALETTE
+from clearwater.report.core import PALETTE, month_label
 from clearwater.stats.xmr import POINT_COLOURS, XmrResult
 
 POSITION_COLOURS = {
@@ -162,7 +162,7 @@ def spc_chart(
 ) -> alt.LayerChart:
     """XmR chart: values, centre, process limits; points coloured by special-cause type."""
     p = result.points.copy()
-    p["x"] = p["label"].astype(str)
+    p["x"] = p["label"].map(month_label)
     p["point_words"] = p["point_type"].map(POINT_WORDS)
     order = p["x"].tolist()
     fmt = ".0%" if percent else ".3~g"

@@ -11,7 +11,7 @@ import pandas as pd
 
 from clearwater.integrity.base import DetectorResult
 from clearwater.integrity.stats import rate_rho
-from clearwater.report.core import PALETTE
+from clearwater.report.core import PALETTE, month_label
 from clearwater.stats.funnel import betabinomial_limit
 
 
@@ -78,7 +78,9 @@ def p_chart(
     else:
         d["month_kind"] = "month"
     shape_legend: dict = {} if mark_quarter_ends else {"legend": None}
-    x = alt.X("month:O", title=x_title, sort=sorted(d["month"].unique()))
+    order = [month_label(m) for m in sorted(d["month"].astype(str).unique())]
+    d["month"] = d["month"].astype(str).map(month_label)
+    x = alt.X("month:O", title=x_title, sort=order)
     base = alt.Chart(d).encode(x=x)
     share = base.mark_line(color=PALETTE["grey"]).encode(
         y=alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"))

@@ -142,3 +142,18 @@ def analyst_details(words: str, numbers: str, *, summary: str = "The numbers, fo
         f"<details class='analyst'><summary>{escape(summary)}</summary>"
         f"<p class='note'>{escape(numbers)}</p></details>"
     )
+
+
+MONTH_FORMAT = "%b %Y"  # every month on every axis and in every table: 'Apr 2023'
+_YYYY_MM = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_label(value: Any) -> str:
+    """'2023-04' (a month period's label) -> 'Apr 2023'; anything else unchanged."""
+    import datetime as dt
+
+    text = str(value)
+    m = _YYYY_MM.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return text
+    return dt.date(int(m.group(1)), int(m.group(2)), 1).strftime(MONTH_FORMAT)

@@ -18,7 +18,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from clearwater.report.core import PALETTE, Section, chart_svg, escape
+from clearwater.report.core import MONTH_FORMAT, PALETTE, Section, chart_svg, escape, month_label
 
 MIN_DENOMINATOR = 10
 TOO_FEW = "too few to say"
@@ -327,7 +327,7 @@ def _line_chart(frame: pd.DataFrame, *, y_title: str, percent: bool) -> alt.Char
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=alt.X("month:T", title="Month", axis=alt.Axis(format=MONTH_FORMAT, labelAngle=-40)),
             y=y,
             color=alt.Color(
                 "series:N",
@@ -375,7 +375,7 @@ def trends_section(
             for idx, r in sub.iterrows():
                 y = chart_value(unit, r["numerator"], r["denominator"], r["value"])
                 label = str(r["period"])
-                table_rows.setdefault(label, [escape(label)])
+                table_rows.setdefault(label, [escape(month_label(label))])
                 table_rows[label].append(
                     _figure_cell(unit, r["numerator"], r["denominator"], r["value"])
                     + (
@@ -417,7 +417,7 @@ def trends_section(
             f'<a href="#{definition_id(i)}">{escape(measure_title(i, measures))}</a>' for i in ids
         )
         parts.append(f'<p class="note">Definitions: {links}.</p>')
-        rows = sorted(table_rows.values(), key=lambda r: r[0])
+        rows = [table_rows[k] for k in sorted(table_rows)]
         parts.append(
             "<details><summary>Show the figures as a table</summary>"
             + html_table(

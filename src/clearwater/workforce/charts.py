@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from clearwater.report.core import PALETTE
+from clearwater.report.core import MONTH_FORMAT, PALETTE
 
 
 def spc_chart(spc: pd.DataFrame, team: str, measure: str, title: str) -> alt.LayerChart:
@@ -13,7 +13,7 @@ def spc_chart(spc: pd.DataFrame, team: str, measure: str, title: str) -> alt.Lay
     d = spc[(spc["team_id"] == team) & (spc["measure"] == measure)].copy()
     d["week_start"] = pd.to_datetime(d["week_start"])
     d["special"] = d["signal"].map(lambda s: "special cause" if s else "common cause")
-    x = alt.X("week_start:T", title="Week")
+    x = alt.X("week_start:T", title="Week starting", axis=alt.Axis(format=MONTH_FORMAT))
     base = alt.Chart(d)
     return alt.layer(
         base.mark_line(color=PALETTE["grey"]).encode(x=x, y=alt.Y("value:Q", title=title)),
@@ -43,7 +43,7 @@ def wellbeing_trend_chart(blocks: pd.DataFrame, scale: str, title: str) -> alt.C
         alt.Chart(d)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:T", title="End of pooled period"),
+            x=alt.X("month:T", title="End of pooled period", axis=alt.Axis(format=MONTH_FORMAT)),
             y=alt.Y(
                 f"{scale}_mean:Q", title="Mean score (0-100)", scale=alt.Scale(domain=[0, 100])
             ),

@@ -169,3 +169,11 @@ def test_small_number_threshold_applies_for_the_block():
     with s.small_number_threshold(5):
         assert s.format_figure("%", 5, 8, None) == ("62.5%", True)
     assert s.format_figure("%", 5, 8, None)[0] == s.TOO_FEW
+
+
+def test_months_read_the_same_everywhere():
+    from clearwater.report.core import month_label
+
+    assert month_label("2023-04") == "Apr 2023"
+    assert month_label("2023-24") == "2023-24"  # a financial year is not a month
+    assert month_label("T01") == "T01"
