@@ -84,7 +84,8 @@ def run(argv: list[str], cwd: Path) -> str:
         argv = [sys.executable, "-m", "clearwater.cli", *argv[1:]]
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=1500, env=env)
-    output = proc.stdout + proc.stderr
+    # progress and notes go to stderr as they happen; the result (a path) ends stdout
+    output = proc.stderr + proc.stdout
     assert proc.returncode == 0, f"{shlex.join(argv)} failed:\n{output[-3000:]}"
     return output
 
