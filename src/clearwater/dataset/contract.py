@@ -69,6 +69,9 @@ PLANNED_CODES = frozenset({"Y", "N"})
 END_CODES_NOT_SEEN = frozenset({"50"})
 END_CODES_SEEN_NOT_TREATED = frozenset({"10", "11", "12", "13", "14", "16", "17", "95"})
 END_CODES_TREATED = frozenset({"46", "47", "48", "49", "96"})
+# Treated, ended unplanned: 47 earlier than the care professional planned, 48 earlier than the
+# patient requested.
+END_CODES_UNPLANNED = frozenset({"47", "48"})
 END_CODES = END_CODES_NOT_SEEN | END_CODES_SEEN_NOT_TREATED | END_CODES_TREATED
 END_CODES_LEGACY = frozenset({"40", "42", "43", "44"})
 SIGNIFICANCE_CODES = frozenset({"P", "S"})

@@ -19,6 +19,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from clearwater.dataset import contract
 from clearwater.dataset.model import CleanData
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.integrity import stats
@@ -37,7 +38,7 @@ PATTERNS = (
 )
 UNIT_COLUMNS = ("unit_id", "stratum", "event")
 CORE_TOOLS = ("PHQ9", "GAD7")
-ATTENDED = ("5", "6")
+ATTENDED = tuple(sorted(contract.ATTENDED_CODES))
 
 
 @dataclass(frozen=True)

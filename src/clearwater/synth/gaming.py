@@ -46,14 +46,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clearwater.dataset import contract
 from clearwater.errors import ConfigError
 from clearwater.instruments import load_instruments
 from clearwater.integrity.base import PATTERNS
 
 GROUND_TRUTH_COLUMNS = ("pattern", "unit_type", "unit_id", "intensity", "eligible", "injected")
-_TREAT = {"02", "03", "05"}
-_ATT = {"5", "6"}
-_CUT = {"PHQ9": 10, "GAD7": 8}
+_TREAT = contract.TREATMENT_APP_TYPES
+_ATT = contract.ATTENDED_CODES
+# caseness cut-offs of the core tools, from the instruments file (10 and 8 by default)
+_CUT = {t: int(load_instruments()[t].caseness) for t in ("PHQ9", "GAD7")}
 _ITEMS = {"PHQ9": 9, "GAD7": 7}
 AAT_MIN_WAIT = 30  # waits longer than this get an early 'treatment' to stop the clock
 HOLDING_WAIT_DAYS = 7  # treated after waiting at least a week from assessment
@@ -331,7 +333,10 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
         return sorted(set(_core_last(st, finished)["ServiceRequestId"]))
     if pat == "dropout_fill":
         return sorted(
-            own[(own["n_treat"] >= 1) & own["EndCode"].astype(str).isin({"47", "48"})].index
+            own[
+                (own["n_treat"] >= 1)
+                & own["EndCode"].astype(str).isin(contract.END_CODES_UNPLANNED)
+            ].index
         )
     if pat == "assessment_as_treatment":
         wait = (

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clearwater.dataset import contract
 from clearwater.errors import ConfigError
 from clearwater.synth import items as _items
 from clearwater.synth.params import Band, Params
@@ -1417,7 +1418,7 @@ def _assemble(
         {
             "ServiceRequestId": _str(pa.array(ref_ids).take(pa.array(ref_num[p_ref]))),
             "PresComp": _codes(model.complaint_codes, p_code),
-            "PresCompCodSig": _codes(("P", "S"), p_sig),
+            "PresCompCodSig": _codes(tuple(sorted(contract.SIGNIFICANCE_CODES)), p_sig),
             "PresCompDate": _dates(p_day),
         }
     )
@@ -1584,7 +1585,7 @@ def _supervision(cfg, rng, staff: _Staff, start_day: int, end_day: int) -> pd.Da
         {
             "CarePersLocalId": _str(pa.array(staff.ids, type=pa.string()).take(pa.array(c))),
             "Date": _dates(d),
-            "Type": _codes(("case_management", "clinical_skills"), t),
+            "Type": _codes(tuple(sorted(contract.SUPERVISION_TYPES)), t),
             "DurationMinutes": m.astype(np.int64),
         }
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ibis
 
-from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
+from clearwater.dataset import contract
+from clearwater.integrity.base import ATTENDED, AuditContext, Detector, DetectorInfo
 
 JUST_INSIDE_DAYS = 14  # "just inside" a standard: the last two weeks before it
 SHORT_RATIO = 0.75  # first treatment at most 3/4 of the course's median later session
@@ -65,7 +66,10 @@ class AssessmentAsTreatmentDetector(Detector):
             ctx.pw.second_treatment_date.notnull() & ctx.pw.first_treatment_date.notnull()
         )
         c = ctx.data["contact"]
-        treat = c.filter(c.app_type.isin(("02", "03", "05")) & c.attend_code.isin(("5", "6")))
+        treat = c.filter(
+            c.app_type.isin(tuple(sorted(contract.TREATMENT_APP_TYPES)))
+            & c.attend_code.isin(ATTENDED)
+        )
         w = ibis.window(
             group_by=[treat.pathway_id], order_by=[treat.contact_date, treat.contact_id]
         )

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from clearwater.dataset import contract
 from clearwater.errors import ClearwaterError
 from clearwater.outputs.names import safe_name
 from clearwater.web.accounts.models import Team
@@ -47,7 +48,7 @@ def figures(request):
                 "referrals": refs.count(),
                 "open": refs.filter(discharge_date__isnull=True).count(),
                 "attended": Appointment.objects.filter(
-                    referral__team=team, attend_code__in=["5", "6"]
+                    referral__team=team, attend_code__in=sorted(contract.ATTENDED_CODES)
                 ).count(),
                 "scores": n_scores,
                 "self_share": (
