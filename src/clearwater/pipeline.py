@@ -1002,8 +1002,8 @@ def _report_into(
     config: ReportConfig | None = None,
     data_label: str | None = None,
 ) -> ReportRun:
+    from clearwater.backend import connect
     from clearwater.dataset.load import load_dataset
-    from clearwater.engine.backend import connect
 
     instruments = load_instruments(thresholds)
     with stages.stage(f"Starting the {engine} engine"):

@@ -125,7 +125,8 @@ def benchmark_command(
     force: ForceOpt = False,
 ) -> None:
     """Case-mix adjusted benchmarking, SPC and equity for a service's own data."""
-    from clearwater.benchmark.record import UNIT_COLUMNS, run_benchmark, write_benchmark
+    from clearwater.benchmark.record import UNIT_COLUMNS, run_benchmark
+    from clearwater.benchmark.report import write_benchmark
 
     units = tuple(u.strip() for u in by.split(",") if u.strip())
     if not units or any(u not in UNIT_COLUMNS for u in units):

@@ -1,16 +1,22 @@
-"""Report sections for benchmarking: published statistics and a service's own data."""
+"""Report sections for benchmarking: published statistics and a service's own data.
+
+The report layer of the benchmark area: it reads results from :mod:`.public` and :mod:`.record`
+(which compute and write tables, and import nothing from here) and writes the HTML."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clearwater.benchmark import charts
+from clearwater.benchmark.casemix import OUTCOMES
 from clearwater.benchmark.public import MEASURE_BY_ID, PublicResult
+from clearwater.benchmark.record import BenchmarkResult, write_tables
 from clearwater.report.core import Section, analyst_details, chart_svg, escape, table_html
-from clearwater.stats.funnel import funnel_curve
+from clearwater.stats.funnel import Overdispersion, funnel_curve
 from clearwater.stats.xmr import describe_variation
 
 FUNNEL_HOW = (
@@ -66,8 +72,6 @@ def report_sections(result: Any) -> list[Section]:
     """Sections for a :class:`PublicResult` or a record-level ``BenchmarkResult``."""
     if isinstance(result, PublicResult):
         return public_sections(result)
-    from clearwater.benchmark.record import BenchmarkResult, record_sections
-
     if isinstance(result, BenchmarkResult):
         return record_sections(result)
     raise TypeError(f"no benchmark sections for {type(result).__name__}")
@@ -79,8 +83,6 @@ def write_outputs(result: Any, out_dir: Path) -> list[Path]:
         from clearwater.benchmark.public import write_outputs as w
 
         return w(result, Path(out_dir))
-    from clearwater.benchmark.record import write_tables
-
     return write_tables(result, Path(out_dir))
 
 
@@ -265,3 +267,265 @@ def write_public_html(result: PublicResult, path: Path) -> Path:
         ],
     )
     return write_report(path, page)
+
+
+# ---------------------------------------------------------------------------------------------
+# A service's own data (record level)
+# ---------------------------------------------------------------------------------------------
+def write_benchmark(
+    result: BenchmarkResult, out: Path, *, save_model: Path | None = None, html: bool = True
+) -> list[Path]:
+    paths = write_tables(result, out)
+    if save_model is not None:
+        paths.append(result.model.save(save_model))
+    if html:
+        from clearwater.report.render import write_report_pages
+
+        page, pages = write_report_pages(out, record_sections(result), title="Fair benchmarking")
+        paths += [page, *pages]
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+def record_sections(result: BenchmarkResult) -> list[Section]:
+    from clearwater.report.sections import _group_sort_key
+    from clearwater.report.words import clinician_name, decode, team_name, value_label
+
+    children = []
+    cal_rows = pd.DataFrame(
+        [
+            {
+                "outcome": OUTCOMES[o].title,
+                "courses": c.n,
+                "observed": c.observed_rate,
+                "expected": c.expected_rate,
+                "calibration in the large (0 ideal)": c.calibration_in_the_large,
+                "slope (1 ideal)": c.slope,
+                "C-statistic": c.c_statistic,
+            }
+            for o, c in result.validation.items()
+        ]
+    )
+    body = (
+        "<p>Expected outcomes come from what was known before treatment only (baseline scores, "
+        "deprivation, age, gender, ethnic group, problem, referral source, previous referrals), "
+        "never from sessions, waits or missed appointments. "
+        f"Model: {escape(result.model_source)}.</p>"
+    )
+    if not cal_rows.empty:
+        body += table_html(
+            cal_rows,
+            caption="How well the case-mix model fits these data",
+            formats={
+                "observed": ".1%",
+                "expected": ".1%",
+                "calibration in the large (0 ideal)": "+.2f",
+                "slope (1 ideal)": ".2f",
+                "C-statistic": ".2f",
+            },
+        )
+    for note in result.notes:
+        body += f"<p class='note'>{escape(note)}</p>"
+    children.append(
+        Section(
+            "benchmark-casemix",
+            "The case-mix model",
+            body,
+            "Calibration and discrimination",
+            level=3,
+        )
+    )
+    t = result.table
+    for unit in t["unit_type"].drop_duplicates() if not t.empty else []:
+        body = ""
+        for oid in [o for o in OUTCOMES if o in set(t["measure"])]:
+            part = t[(t["unit_type"] == unit) & (t["measure"] == oid)]
+            if part.empty:
+                continue
+            title = OUTCOMES[oid].title
+            pts = pd.DataFrame(
+                {
+                    "n": part["n"],
+                    "value": part["ratio"],
+                    "position": part["position"],
+                    "label": [
+                        team_name(u) if unit == "team" else clinician_name(u)
+                        for u in part["unit_id"].astype(str)
+                    ],
+                }
+            )
+            od = result.overdispersion.get((unit, oid))
+            curve = _ratio_curve(part, od)
+            body += chart_svg(
+                charts.funnel_chart(
+                    pts,
+                    curve,
+                    target=1.0,
+                    x_title="Finished courses",
+                    y_title=f"{title}: observed / expected",
+                    percent=False,
+                ),
+                title=f"{title} by {unit}: funnel plot",
+                how_to_read=FUNNEL_HOW.format(unit=unit)
+                + " 1 on the vertical axis means exactly as expected.",
+            )
+            if od is not None:
+                body += overdispersion_html(od)
+            body += chart_svg(
+                charts.oe_dot_chart(part, label="unit_id"),
+                title=f"{title} by {unit}: shrunken observed / expected with 95% intervals",
+                how_to_read=OE_HOW.format(unit=unit),
+            )
+        outside = t[(t["unit_type"] == unit) & t["position"].isin(["above", "below"])]
+        children.append(
+            Section(
+                f"benchmark-{unit}",
+                f"By {unit}",
+                body,
+                f"Observed vs expected by {unit}",
+                level=3,
+                # one chart row per clinician is long: clinicians get their own page
+                detail=unit == "therapist",
+                detail_intro=_outside_html(outside, unit),
+            )
+        )
+    if result.spc:
+        body = ""
+        for _mid, title, res in result.spc:
+            body += chart_svg(
+                charts.spc_chart(res, y_title=title, percent=False),
+                title=f"{title}: monthly SPC chart",
+                how_to_read=SPC_HOW,
+            )
+            body += f"<p>{escape(describe_variation(res))}</p>"
+            if res.warnings:
+                body += f"<p class='note'>{escape('; '.join(res.warnings))}</p>"
+        children.append(
+            Section(
+                "benchmark-spc",
+                "Change over time (SPC)",
+                body,
+                "XmR charts of monthly outcomes",
+                level=3,
+            )
+        )
+    if not result.equity.empty:
+        body = ""
+        eq = result.equity
+        for dim in eq["dimension"].drop_duplicates():
+            for mid in ("reliable_improvement", "recovery"):
+                part = eq[(eq["dimension"] == dim) & (eq["measure"] == mid)]
+                if part.empty:
+                    continue
+                long = pd.concat(
+                    [
+                        part[["group", "rate", "lower95", "upper95"]].assign(kind="Raw"),
+                        part[["group", "adjusted_rate", "adjusted_lower95", "adjusted_upper95"]]
+                        .rename(
+                            columns={
+                                "adjusted_rate": "rate",
+                                "adjusted_lower95": "lower95",
+                                "adjusted_upper95": "upper95",
+                            }
+                        )
+                        .assign(kind="Adjusted for clinical case mix"),
+                    ]
+                ).dropna(subset=["rate"])
+                long["group"] = [decode(str(dim), g) for g in long["group"].astype(str)]
+                order = sorted(
+                    long["group"].drop_duplicates(), key=lambda g, d=str(dim): _group_sort_key(d, g)
+                )
+                body += chart_svg(
+                    charts.gradient_chart(
+                        long,
+                        group="group",
+                        group_title=part["dimension_title"].iloc[0],
+                        y_title=OUTCOMES[mid].title,
+                        order=order,
+                    ),
+                    title=f"{OUTCOMES[mid].title} by {part['dimension_title'].iloc[0].lower()}",
+                    how_to_read=GRADIENT_HOW,
+                )
+        other = eq[eq["measure"].isin(["dropout", "ended_before_treatment"])].copy()
+        if not other.empty:
+            other["group"] = [
+                decode(str(d), g)
+                for d, g in zip(other["dimension"], other["group"].astype(str), strict=True)
+            ]
+            other["measure"] = other["measure"].map(value_label)
+            body += table_html(
+                other[
+                    [
+                        "dimension_title",
+                        "group",
+                        "measure",
+                        "n",
+                        "events",
+                        "rate",
+                        "lower95",
+                        "upper95",
+                    ]
+                ],
+                caption="Drop-out and endings before treatment (raw)",
+                formats={
+                    "rate": ".1%",
+                    "lower95": ".1%",
+                    "upper95": ".1%",
+                    "n": ".0f",
+                    "events": ".0f",
+                },
+            )
+        children.append(
+            Section(
+                "benchmark-equity",
+                "Equity",
+                body,
+                "Outcomes by deprivation, ethnicity, age and gender, raw and adjusted for case mix",
+                level=3,
+                detail=True,
+            )
+        )
+    return [
+        Section(
+            "benchmark",
+            "Fair benchmarking",
+            "<p>Observed outcomes compared with what was expected for the people each unit "
+            "saw. Reliable improvement is shown first. Use the funnel plots to find units whose "
+            "results are inconsistent with the expected pattern; use the shrunken estimates if "
+            "you must rank.</p>",
+            "Case-mix adjusted outcomes, funnel plots, SPC and equity",
+            children=children,
+        )
+    ]
+
+
+def _outside_html(outside: pd.DataFrame, unit: str) -> str:
+    """A sentence naming the units outside their funnel limits (for the report's stub)."""
+    from clearwater.report.words import clinician_name, team_name
+
+    if outside.empty:
+        return (
+            f"<p>Every {escape(unit)} is within the range chance alone would give for the people "
+            "they saw, on every outcome.</p>"
+        )
+    items = []
+    for r in outside.sort_values(["measure", "position", "unit_id"]).itertuples(index=False):
+        title = OUTCOMES[r.measure].title if r.measure in OUTCOMES else r.measure
+        words = "higher than expected" if r.position == "above" else "lower than expected"
+        name = team_name(r.unit_id) if unit == "team" else clinician_name(r.unit_id)
+        items.append(f"<li>{escape(name)}: {escape(title)} {words}</li>")
+    return (
+        f"<p>Outside the funnel limits (a prompt to look closer, not a verdict):</p>"
+        f"<ul>{''.join(items)}</ul>"
+    )
+
+
+def _ratio_curve(part: pd.DataFrame, od: Overdispersion | None) -> pd.DataFrame:
+    """Limit lines on the O/E scale at the pooled expected rate (points use their own limits)."""
+    rate = float(np.clip((part["expected"] * part["n"]).sum() / part["n"].sum(), 1e-3, 1 - 1e-3))
+    curve = funnel_curve(rate, float(part["n"].max()), od)
+    for c in ("lower95", "upper95", "lower998", "upper998"):
+        curve[c] = curve[c] / rate
+    return curve

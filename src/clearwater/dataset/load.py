@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from clearwater.backend import Engine, connect
 from clearwater.dataset import contract, findings
 from clearwater.dataset.model import CleanData
 from clearwater.dataset.reader import RawTable, empty_table, find_files, read_table
 from clearwater.dataset.validate import Validator
-from clearwater.engine.backend import Engine, connect
 from clearwater.errors import DataContractError
 from clearwater.instruments import Instruments, load_instruments
 from clearwater.outputs import write_csv

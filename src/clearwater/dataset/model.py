@@ -18,8 +18,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from clearwater.backend import Engine
 from clearwater.dataset import contract
-from clearwater.engine.backend import Engine
 
 ACCOUNTING_COLUMNS = ("table", "file", "read", "accepted", "quarantined")
 QUARANTINE_COLUMNS = ("table", "file", "row", "column", "reason", "value")

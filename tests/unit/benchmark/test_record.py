@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from clearwater.benchmark.record import BENCHMARK_COLUMNS, benchmark_pathways, write_benchmark
+from clearwater.benchmark.record import BENCHMARK_COLUMNS, benchmark_pathways
+from clearwater.benchmark.report import write_benchmark
 
 
 def pathways_frame(n: int = 6000, seed: int = 0, bad_therapist: str | None = "T07") -> pd.DataFrame:

@@ -1,5 +1,9 @@
 """Backend connections.  The same Ibis expressions run on every engine.
 
+The bottom of the data path: the data set is loaded into an :class:`Engine` and every layer above
+runs its Ibis expressions there, so nothing here imports another Clearwater package but errors
+(it was ``engine/backend.py``; moved so that dataset/ no longer imports engine/, ADR 0003).
+
 ``duckdb`` (default) is embedded and needs nothing else.  ``pyspark`` starts (or reuses) a
 local SparkSession unless one is given; it needs Java 17 and the ``spark`` extra.
 """
