@@ -267,20 +267,19 @@ def _scores(data: CleanData, contacts: ir.Table, instruments: Instruments) -> ir
     s = s.filter(eligible).mutate(
         when=when, when_time=ibis.coalesce(s.score_time, s.c_time).fill_null(_LATE_TIME)
     )
-    s = s.mutate(
-        rn=ibis.row_number().over(
-            group_by=[s.pathway_id, s.tool],
-            order_by=[s.when, s.when_time, s.source_row, s.score_id],
-        ),
-        n=s.count().over(group_by=[s.pathway_id, s.tool]),
+    # first and last per (pathway, tool) by one aggregate over an order key (no window sort:
+    # the key's fields are never null here, so comparing keys is the ORDER BY)
+    key = ibis.struct({"w": s.when, "t": s.when_time, "r": s.source_row, "i": s.score_id})
+    per = s.group_by([s.pathway_id, s.tool]).aggregate(
+        first=s.score.argmin(key), last=s.score.argmax(key), n=s.count()
     )
     aggs = {}
     for tool in tools:
-        key = tool.lower()
-        is_tool = s.tool == tool
-        aggs[f"{key}_first"] = s.score.max(where=is_tool & (s.rn == 0))
-        aggs[f"{key}_last"] = s.score.max(where=is_tool & (s.rn == s.n - 1) & (s.n >= 2))
-    return s.group_by(s.pathway_id).aggregate(**aggs)
+        key_ = tool.lower()
+        is_tool = per.tool == tool
+        aggs[f"{key_}_first"] = per.first.max(where=is_tool)
+        aggs[f"{key_}_last"] = per.last.max(where=is_tool & (per.n >= 2))
+    return per.group_by(per.pathway_id).aggregate(**aggs)
 
 
 def _people(data: CleanData) -> ir.Table:
