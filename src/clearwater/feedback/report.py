@@ -105,6 +105,9 @@ def chart_rows(
     return one[one.groupby(key, sort=False).cumcount() < per_therapist].head(charts)
 
 
+SERIES_KEY = ("pathway_id", "measure", "session_number", "score_date")
+
+
 def write_outputs(
     result: FeedbackResult,
     out_dir: Path,
@@ -126,7 +129,9 @@ def write_outputs(
         ("caseload.csv", result.caseload),
         ("client_series.csv", result.alerts.series),
     ):
-        paths.append(write_csv(frame, out_dir / name))
+        # the engine returns the series in no fixed order: sort by its key (identical reruns)
+        key = SERIES_KEY if name == "client_series.csv" else None
+        paths.append(write_csv(frame, out_dir / name, key=key))
     chart_dir = out_dir / "charts"
     chart_dir.mkdir(exist_ok=True)
     names = SafeNames(chart_dir)  # ids come from the data: never a path of their own
