@@ -108,6 +108,27 @@ def test_report_has_every_section_and_every_definition(demo):
     assert "<caption>" in page
 
 
+def test_summary_comes_first_and_detail_pages_link_both_ways(demo):
+    _, out = demo
+    page = (out / "report.html").read_text("utf-8")
+    assert page.index('id="summary"') < page.index('id="contents-heading"')
+    for standard in ("50%", "75%", "95%"):
+        assert standard in page
+    links = re.findall(r'href="(pages/[^"#]+)"', page)
+    assert any("caseload-" in x for x in links)
+    for link in links:
+        target = out / link
+        assert target.is_file(), f"{link} is linked from the report but was not written"
+        sub = target.read_text("utf-8")
+        assert "<style>" in sub and 'href="../report.html"' in sub
+        for ref in re.findall(r'href="\.\./report\.html#([^"]+)"', sub):
+            assert f'id="{ref}"' in page, f"{link} links to #{ref}, which the report lacks"
+    # the headline is the synthetic financial year, not the build-up before it
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["headline_period"] == "2023-24"
+    assert manifest["referrals_in_period"] == 3000
+
+
 def test_every_row_is_accounted_for(demo):
     _, out = demo
     acc = pd.read_csv(out / "accounting.csv")
