@@ -296,6 +296,16 @@ def _long_kpis(frame: pd.DataFrame, view: str, by: str | None) -> pd.DataFrame:
     return out[cols]
 
 
+def _flag_kpis(frame: pd.DataFrame) -> pd.DataFrame:
+    """kpis.csv keeps every value and marks rates and means on fewer than 10 people in a
+    ``small_number`` column (clearwater.stats.small_numbers), so none is republished by accident."""
+    from clearwater.measures.definitions import MEASURES
+    from clearwater.stats.small_numbers import flag_small_numbers
+
+    units = frame["measure"].map(lambda m: MEASURES[m].unit if m in MEASURES else "")
+    return flag_small_numbers(frame, "denominator", applies=units != "count")
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_csv(frame, path)
 
@@ -764,7 +774,9 @@ def _build_report(
             by_frames[by] = frame
             got.kpi_frames.append(_long_kpis(frame, "breakdown", by))
             step(by)
-        outputs.append(_write_csv(pd.concat(got.kpi_frames, ignore_index=True), out / "kpis.csv"))
+        outputs.append(
+            _write_csv(_flag_kpis(pd.concat(got.kpi_frames, ignore_index=True)), out / "kpis.csv")
+        )
 
     survey = read_survey(data.source) if data.source else Survey()
     ctx = RunContext(

@@ -33,6 +33,7 @@ from clearwater.stats.funnel import (
     funnel_ratios,
     shrink_ratios,
 )
+from clearwater.stats.small_numbers import flag_small_numbers
 from clearwater.stats.xmr import XmrResult, xmr
 
 UNIT_COLUMNS = {"therapist": "therapist_id", "team": "team_id", "provider": "provider_id"}
@@ -297,7 +298,9 @@ def run_benchmark(
 def write_tables(result: BenchmarkResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    paths.append(write_csv(result.table, out / "benchmark.csv", float_format="%.6g"))
+    # every unit's figures are kept; units of fewer than 10 people are marked small_number
+    table = flag_small_numbers(result.table, "n") if "n" in result.table.columns else result.table
+    paths.append(write_csv(table, out / "benchmark.csv", float_format="%.6g"))
     if not result.equity.empty:
         paths.append(write_csv(result.equity, out / "equity.csv", float_format="%.6g"))
     if result.spc:

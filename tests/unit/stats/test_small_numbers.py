@@ -34,3 +34,19 @@ def test_flag_keeps_the_value_and_adds_the_column():
     assert out["value"].tolist() == [100.0, 50, 2]
     assert out[FLAG].tolist() == [True, False, False]
     assert FLAG not in frame.columns
+
+
+def test_kpis_csv_of_the_main_job_carries_the_flag():
+    from clearwater.pipeline import _flag_kpis
+
+    frame = pd.DataFrame(
+        {
+            "measure": ["recovery_rate", "referrals"],
+            "numerator": [1, 3],
+            "denominator": [1, None],
+            "value": [100.0, 3],
+        }
+    )
+    out = _flag_kpis(frame)
+    assert out[FLAG].tolist() == [True, False]
+    assert out["value"].tolist() == [100.0, 3]
