@@ -181,9 +181,12 @@ def _contacts(data: CleanData) -> ir.Table:
 def _contact_summary(contacts: ir.Table) -> ir.Table:
     c = contacts
     order = [c.contact_date, c.sort_time, c.source_row, c.contact_id]
+    key = ibis.struct(
+        {"d": c.contact_date, "t": c.sort_time, "r": c.source_row, "i": c.contact_id}
+    )  # the order as one key (never null): the first assessment by arg_min, not a window
     c = c.mutate(
         trn=ibis.row_number().over(group_by=[c.pathway_id, c.is_treatment], order_by=order),
-        arn=ibis.row_number().over(group_by=[c.pathway_id, c.is_assessment], order_by=order),
+        _key=key,
     )
     return c.group_by(c.pathway_id).aggregate(
         contact_count=_count(c.attended),
@@ -194,7 +197,7 @@ def _contact_summary(contacts: ir.Table) -> ir.Table:
         first_treatment_date=c.contact_date.min(where=c.is_treatment),
         second_treatment_date=c.contact_date.max(where=c.is_treatment & (c.trn == 1)),
         last_treatment_date=c.contact_date.max(where=c.is_treatment),
-        assessor_id=c.clinician.max(where=c.is_assessment & (c.arn == 0)),
+        assessor_id=c.clinician.argmin(c._key, where=c.is_assessment),
     )
 
 
