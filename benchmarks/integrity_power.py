@@ -23,7 +23,13 @@ intensity, run the audit at team level, and count
 - false-positive rate: honest teams (every team not gamed; T01 reported apart) flagged by
   any detector.
 
-Both levels also print the power of an oracle test of the same trials (a ceiling) and the
+honest: the calibration check.  For each seed, synthesise an honest service (nothing
+injected) of a random size and shape (clinicians log-uniform in 5..--max-clinicians, 5 to
+18 per team, 100 to 260 referrals a year per clinician, the hard honest units in team T01),
+run the therapist-level audit and count the services with any flag (the target: at most
+0.05, with its exact 95% interval), and each hard profile's flagged runs.
+
+The first two levels also print the power of an oracle test of the same trials (a ceiling) and the
 calibration of the honest units' p-values (share below 0.05, 0.01 and 0.5).
 
     .venv/bin/python benchmarks/integrity_power.py --seeds 6
@@ -49,14 +55,25 @@ from scipy import stats as sps
 from clearwater.dataset.load import load_dataset
 from clearwater.integrity import run_audit
 from clearwater.integrity.stats import discrete_bh_critical, null_support
-from clearwater.synth.gaming import PATTERNS, Injection, apply_injections, caseload_summary
+from clearwater.synth.gaming import PATTERNS as DETECTED
+from clearwater.synth.gaming import Injection, apply_injections, caseload_summary
 from clearwater.synth.generator import SynthConfig, synthesise, write_tables
 
 MIN_COURSES = 40
 ASSESSOR_PATTERNS = ("holding_list", "cherry_picking")
-LEVELS = ("therapist", "team")
+HIDDEN_WAIT = "assessment_as_treatment:hidden_wait"  # the second form of the pattern
+PATTERNS = (*DETECTED, HIDDEN_WAIT)  # injected patterns ("pattern:form")
+
+
+def injection(label: str, unit: str, intensity: float, unit_type: str = "clinician") -> Injection:
+    """The injection of a pattern label ("pattern" or "pattern:form")."""
+    pattern, _, form = label.partition(":")
+    return Injection(pattern, unit, intensity, unit_type=unit_type, form=form)
+
+
+LEVELS = ("therapist", "team", "honest")
 # service shape per level: referrals, teams, clinicians per team
-DEFAULTS = {"therapist": (7000, 2, 12), "team": (12000, 14, 5)}
+DEFAULTS = {"therapist": (7000, 2, 12), "team": (12000, 14, 5), "honest": (0, 0, 0)}
 
 
 @dataclass(frozen=True)
@@ -162,10 +179,10 @@ def one_run(
     load = caseload_summary(r.tables)
     if cfg.level == "team":
         targets = pick_teams(cl, seed, cfg.patterns)
-        inj = [Injection(p, u, intensity, unit_type="team") for p, u in targets.items()]
+        inj = [injection(p, u, intensity, unit_type="team") for p, u in targets.items()]
     else:
         targets = pick_targets(cl, load, seed, cfg.patterns)
-        inj = [Injection(p, u, intensity) for p, u in targets.items()]
+        inj = [injection(p, u, intensity) for p, u in targets.items()]
     tables, truth = apply_injections(r.tables, cl, inj, seed=seed)
     with tempfile.TemporaryDirectory() as d:
         write_tables(tables, Path(d))
@@ -182,11 +199,11 @@ def one_run(
     ]
     alpha_star = discrete_bh_critical(supports, len(truth), 0.05)
     sens = []
-    for _, t in truth.iterrows():
+    for label, (_, t) in zip(targets, truth.iterrows(), strict=True):
         hit = f[(f["pattern"] == t["pattern"]) & (f["unit_id"] == t["unit_id"])]
         sens.append(
             {
-                "pattern": t["pattern"],
+                "pattern": label,
                 "intensity": intensity,
                 "seed": seed,
                 "eligible": int(t["eligible"]),
@@ -222,6 +239,107 @@ def one_run(
     return pd.DataFrame(sens), pd.DataFrame(fp), p_honest.to_numpy()
 
 
+def honest_shape(seed: int, max_clinicians: int) -> tuple[int, int, int]:
+    """(referrals, teams, clinicians per team) of honest service ``seed``: clinicians
+    log-uniform in 5..max_clinicians, 5-18 per team, 100-260 referrals a year each."""
+    rng = np.random.default_rng(5000 + seed)
+    n = int(round(np.exp(rng.uniform(np.log(5), np.log(max_clinicians)))))
+    per = int(rng.integers(5, 19))
+    teams = max(1, int(round(n / per)))
+    per = max(2, int(round(n / teams)))
+    return int(teams * per * rng.uniform(100, 260)), teams, per
+
+
+def honest_run(seed: int, max_clinicians: int) -> tuple[dict, pd.DataFrame]:
+    """One honest service: its shape, whether anything was flagged, and per-unit flags."""
+    referrals, teams, per = honest_shape(seed, max_clinicians)
+    r = synthesise(
+        SynthConfig(
+            referrals=referrals,
+            seed=seed,
+            hard_units=True,
+            teams=teams,
+            clinicians_per_team=per,
+        )
+    )
+    with tempfile.TemporaryDirectory() as d:
+        write_tables(r.tables, Path(d))
+        res = run_audit(load_dataset(d), level="therapist", evidence=False)
+    f = res.findings
+    flagged = f[f["flagged"]]
+    prof = r.clinicians.set_index("clinician_id")["profile"]
+    units = pd.DataFrame(
+        {
+            "seed": seed,
+            "unit_id": prof.index.astype(str),
+            "profile": prof.to_numpy(),
+            "flagged": [u in set(flagged["unit_id"]) for u in prof.index.astype(str)],
+        }
+    )
+    hits = ", ".join(
+        f"{u}:{d} (q={q:.3f})"
+        for u, d, q in zip(flagged["unit_id"], flagged["detector"], flagged["q_value"], strict=True)
+    )
+    tested = f[f["p_value"].notna()]
+    row = {
+        "seed": seed,
+        "referrals": referrals,
+        "teams": teams,
+        "clinicians": len(prof),
+        "tests": len(tested),
+        "any_flag": bool(len(flagged)),
+        "flags": hits,
+        "min_q": float(f["q_value"].min()) if len(f) else float("nan"),
+        "min_p": float(tested["p_value"].min()) if len(tested) else float("nan"),
+    }
+    return row, units
+
+
+def _honest(args: tuple[int, int]):
+    return honest_run(*args)
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    a = 1 - level
+    lo = float(sps.beta.ppf(a / 2, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(sps.beta.ppf(1 - a / 2, k + 1, n - k)) if k < n else 1.0
+    return lo, hi
+
+
+def main_honest(a: argparse.Namespace) -> None:
+    t0 = time.time()
+    runs = [(seed, a.max_clinicians) for seed in range(a.first_seed, a.first_seed + a.seeds)]
+    rows, units = [], []
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        for row, u in pool.map(_honest, runs):
+            rows.append(row)
+            units.append(u)
+            print(
+                f"[{time.time() - t0:6.0f}s] seed {row['seed']}: {row['clinicians']} clinicians "
+                f"in {row['teams']} teams, {row['referrals']} referrals, {row['tests']} tests; "
+                f"min p {row['min_p']:.2g}, flagged: {row['flags'] or 'none'}",
+                flush=True,
+            )
+    R, U = pd.DataFrame(rows), pd.concat(units)
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        R.to_csv(a.out / "honest_services.csv", index=False)
+        U.to_csv(a.out / "honest_units.csv", index=False)
+    k, n = int(R["any_flag"].sum()), len(R)
+    lo, hi = clopper_pearson(k, n)
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {date.today()}; honest "
+        f"services={n} (clinicians {R['clinicians'].min()}-{R['clinicians'].max()}, median "
+        f"{R['clinicians'].median():.0f}); {time.time() - t0:.0f}s"
+    )
+    print(
+        f"\nServices with any flag: {k} of {n} = {k / n:.3f} "
+        f"(exact 95% interval {lo:.3f}-{hi:.3f}; target <= 0.05)"
+    )
+    print("\nFlagged runs per unit profile (share, flagged, runs):")
+    print(U.groupby("profile")["flagged"].agg(["mean", "sum", "count"]).round(3).to_string())
+
+
 def _run(args: tuple[int, float, Setup]):
     return one_run(*args)
 
@@ -244,7 +362,13 @@ def main() -> None:  # noqa: C901 - one linear report
     ap.add_argument("--intensities", default="0.15,0.3,0.5")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", type=Path, help="write per-run details (CSV) to this directory")
+    ap.add_argument(
+        "--max-clinicians", type=int, default=150, help="honest level: largest service size"
+    )
     a = ap.parse_args()
+    if a.level == "honest":
+        main_honest(a)
+        return
     wanted = {p.strip() for p in a.patterns.split(",") if p.strip()}
     if unknown := wanted - set(PATTERNS):
         ap.error(

@@ -39,6 +39,7 @@ PATTERNS = (
 UNIT_COLUMNS = ("unit_id", "stratum", "event")
 CORE_TOOLS = ("PHQ9", "GAD7")
 ATTENDED = tuple(sorted(contract.ATTENDED_CODES))
+ENGLISH = ("en", "eng", "english", "en-gb", "en-us")  # preferred-language codes for English
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class Detector(ABC):
         elif n_units < stats.MIN_UNITS_FOR_TAU:
             note = (
                 f"only {n_units} units with enough cases: between-unit heterogeneity not "
-                "estimated, so p-values assume none"
+                "estimated, so p-values assume a typical amount (logit SD 0.5)"
             )
         return DetectorResult(info=self.info, units=tested, strata=agg, tau2=tau2, note=note)
 

@@ -23,10 +23,13 @@ to Python is one row per unit x stratum with ``n`` trials and ``o`` events.  Fro
    of the rate ``tau2 * (p_k (1 - p_k))^2`` and
    ``z_k = d_k / sqrt(s_k^2 + tau2 * (p_k (1 - p_k))^2)``, ``tau2`` is the
    smallest value >= 0 for which the mean of ``z_k^2`` over the 80% of units with the lowest
-   ``z_k`` equals ``E[Z^2 | Z < 0.8416]`` for a standard normal ``Z``.  Setting the most
-   *positive* units aside (where gaming would sit; gaming is one-sided) means a minority of
-   atypical units cannot inflate the heterogeneity that is then used to judge them, while
-   honest spread on both sides is still measured (unlike DerSimonian-Laird, which uses all).
+   ``z_k`` equals the value it takes on average in services simulated from the model at that
+   ``tau2``, with these units' sizes and rates (:func:`simulated_target`, ADR 0090).  Setting
+   the most *positive* units aside (where gaming would sit; gaming is one-sided) means a
+   minority of atypical units cannot inflate the heterogeneity that is then used to judge
+   them, while honest spread on both sides is still measured (unlike DerSimonian-Laird,
+   which uses all).  The tests use that estimate averaged with a prior (logit SD 0.5, worth
+   five units; the prior alone below five units): :func:`honest_tau2`.
 3. **One-sided p-value under a beta-binomial null** with mean ``p_k = e_k / n_k`` and
    intra-unit correlation ``rho = tau2 * p_k (1 - p_k)`` (the same rate variance):
    ``P(X >= o_k)``.  Exact for small
@@ -43,8 +46,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+ROOT_EVENTS = 0.5  # added to the peers' overall events (and twice to their trials)
 PRIOR_EVENTS = 0.5  # a stratum's prior (its parent's rate) counts for at least this many events
-MIN_UNITS_FOR_TAU = 5  # fewer units than this: no heterogeneity estimate (tau2 = 0)
+MIN_UNITS_FOR_TAU = 5  # fewer units than this: no heterogeneity estimate (the prior alone)
+TAU2_PRIOR = 0.25  # honest heterogeneity assumed before the data speak: logit SD 0.5
+TAU2_PRIOR_UNITS = 5  # ... worth this many units' estimate
 MAX_RHO = 0.5
 OUTLIER_Z = 3.5  # binomial z beyond which a unit is left out of its peers' expectations
 OUTLIER_SHARE = 0.1  # ... at most this share of the units
@@ -86,7 +92,9 @@ def loo_expected(
     other_n = tot_n - own["_pn"].to_numpy()
     other_o = tot_o - own["_po"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        r0 = np.where(other_n > 0, other_o / other_n, np.nan)
+        # the other units' overall rate, with half an event added (Jeffreys): peers with no
+        # event in a few hundred trials do not make a single event of this unit impossible
+        r0 = np.where(other_n > 0, (other_o + ROOT_EVENTS) / (other_n + 2 * ROOT_EVENTS), np.nan)
     rate = r0
     for d in range(1, depth + 1):
         # the label cut to its first d parts (labels with fewer parts keep their own rate)
@@ -149,11 +157,63 @@ def robust_loo_expected(
     return loo_expected(agg, exclude=list(zz.index[:cap]))
 
 
-def _trimmed_target(keep: float) -> float:
-    """E[Z^2 | Z < Phi^-1(keep)] for a standard normal Z."""
-    c = float(sps.norm.ppf(keep))
-    # E[Z^2 1{Z<c}] = Phi(c) - c*phi(c)
-    return (float(sps.norm.cdf(c)) - c * float(sps.norm.pdf(c))) / keep
+TAU_GRID = np.array(
+    [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.1, 1.4, 1.8, 2.4, 3.2]
+)  # logit-scale SDs at which the estimator's target is simulated
+TARGET_DRAWS = 400  # simulated services per grid point
+TARGET_SEED = 20261207  # fixed: the estimate is a deterministic function of the data
+
+
+def _trimmed_stat(d: np.ndarray, s2: np.ndarray, g: np.ndarray, t2: float, m: int) -> np.ndarray:
+    """Mean z^2 of the ``m`` lowest z (last axis), z = d / sqrt(s2 + t2 g)."""
+    z = np.sort(d / np.sqrt(s2 + t2 * g), axis=-1)[..., :m]
+    return np.mean(z**2, axis=-1)
+
+
+def _logit_centre(p: np.ndarray, tau: float, nodes: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per unit, the logit-scale centre ``c`` whose logit-normal rates have *mean* ``p``
+    (peers' rates are means; a skewed rate distribution's median lies below its mean)."""
+    c = np.log(p / (1 - p))
+    if tau <= 0:
+        return c
+    for _ in range(30):  # Newton on E[expit(c + tau Z)] = p (Gauss-Hermite expectation)
+        r = 1.0 / (1.0 + np.exp(-(c[:, None] + tau * nodes[None, :])))
+        f = r @ w - p
+        df = (r * (1 - r)) @ w
+        step = f / np.maximum(df, 1e-12)
+        c = c - step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return c
+
+
+def simulated_target(n: np.ndarray, p: np.ndarray, m: int, taus: np.ndarray) -> np.ndarray:
+    """The trimmed moment's expected value when the units' true odds vary with logit SD
+    ``tau`` (each of ``taus``), simulated for these units' ``n`` and expected rates ``p``.
+
+    ``TARGET_DRAWS`` services are simulated at each ``tau`` with fixed random numbers:
+    unit k's true rate is ``expit(c_k + tau Z)`` with ``c_k`` chosen so the rates average
+    ``p_k``, its events binomial, and each draw is scored with the estimator's own statistic
+    at ``tau2 = tau^2``.  The mean over draws is the value the observed statistic should take
+    if ``tau`` is right: it allows for the skew of rates on the rate scale, for small counts
+    and for rare events, none of which the truncated-normal value ``E[Z^2 | Z < c]`` does.
+    """
+    rng = np.random.default_rng(TARGET_SEED)
+    k = len(n)
+    zs = rng.standard_normal((TARGET_DRAWS, k))
+    nodes, w = np.polynomial.hermite_e.hermegauss(24)
+    w = w / w.sum()
+    s2 = p * (1 - p) / n
+    g = (p * (1 - p)) ** 2
+    ni = np.round(n).astype(np.int64)
+    out = np.empty(len(taus))
+    for i, tau in enumerate(taus):
+        c = _logit_centre(p, float(tau), nodes, w)
+        rate = 1.0 / (1.0 + np.exp(-(c[None, :] + tau * zs)))
+        o = np.random.default_rng(TARGET_SEED + i).binomial(ni[None, :], rate)
+        d = (o - p[None, :] * ni[None, :]) / ni[None, :]
+        out[i] = float(np.mean(_trimmed_stat(d, s2, g, float(tau) ** 2, m)))
+    return out
 
 
 def robust_tau2(
@@ -164,7 +224,10 @@ def robust_tau2(
 
     The units with the largest *positive* z (the top ``1 - keep`` share, where gaming would
     sit) are set aside; ``tau2`` is the smallest value making the mean z^2 of the rest equal
-    its expectation under a normal null truncated at the same quantile.
+    the value it takes, on average, in services simulated from the model with that ``tau2``
+    and these units' sizes and expected rates (:func:`simulated_target`; ADR 0090).  The
+    simulated target replaces ``E[Z^2 | Z < c]`` of a normal null, which ignored the skew of
+    rates on the rate scale and read a logit SD of 0.5 as about 0.4.
     """
     n = np.asarray(n, float)
     o = np.asarray(o, float)
@@ -178,24 +241,41 @@ def robust_tau2(
     s2 = p * (1 - p) / n
     g = (p * (1 - p)) ** 2  # rate variance per unit of logit-scale variance (delta method)
     m = max(MIN_UNITS_FOR_TAU - 1, int(np.ceil(keep * len(n))))
-    target = _trimmed_target(keep)
+    target = simulated_target(n, p, m, TAU_GRID)
 
-    def stat(t2: float) -> float:
-        z = np.sort(d / np.sqrt(s2 + t2 * g))[:m]
-        return float(np.mean(z**2))
+    def excess(t2: float) -> float:
+        tgt = float(np.interp(np.sqrt(t2), TAU_GRID, target))
+        return float(_trimmed_stat(d, s2, g, t2, m)) - tgt
 
-    if stat(0.0) <= target:
+    if excess(0.0) <= 0:
         return 0.0
     lo, hi = 0.0, 1.0
-    while stat(hi) > target and hi < 1e6:
+    while excess(hi) > 0 and hi < 1e6:
         hi *= 4
-    for _ in range(80):
+    for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if stat(mid) > target:
+        if excess(mid) > 0:
             lo = mid
         else:
             hi = mid
     return hi
+
+
+def honest_tau2(
+    n: np.ndarray, o: np.ndarray, e: np.ndarray, *, min_n: float = 5, keep: float = TRIM_KEEP
+) -> float:
+    """The heterogeneity the tests use: :func:`robust_tau2` from the ``k`` units with at
+    least ``min_n`` trials, averaged with the prior ``TAU2_PRIOR`` worth ``TAU2_PRIOR_UNITS``
+    units: ``(k * tau2_hat + 5 * 0.25) / (k + 5)``.  With few units the estimate is noisy and
+    an estimate of zero from five units is no evidence that honest units do not differ; with
+    fewer than ``MIN_UNITS_FOR_TAU`` it is not estimated and the prior is used alone (ADR
+    0090).  Large services are judged by their own estimate."""
+    n = np.asarray(n, float)
+    k = int(((n >= min_n) & np.isfinite(np.asarray(e, float))).sum())
+    if k < MIN_UNITS_FOR_TAU:
+        return TAU2_PRIOR
+    est = robust_tau2(n, o, e, min_n=min_n, keep=keep)
+    return (k * est + TAU2_PRIOR_UNITS * TAU2_PRIOR) / (k + TAU2_PRIOR_UNITS)
 
 
 def _null_counts(n: int, p: float, rho: float):  # noqa: ANN202 - a frozen scipy distribution
@@ -257,7 +337,7 @@ def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame
         for c in ("tau2", "rho", "z", "p_value"):
             out[c] = pd.Series(dtype=float)
         return out
-    tau2 = robust_tau2(out["n"].to_numpy(), out["o"].to_numpy(), out["e"].to_numpy(), min_n=min_n)
+    tau2 = honest_tau2(out["n"].to_numpy(), out["o"].to_numpy(), out["e"].to_numpy(), min_n=min_n)
     ps, zs, rhos = [], [], []
     for n, o, e in zip(out["n"], out["o"], out["e"], strict=True):
         if n < min_n or not np.isfinite(e):

@@ -19,9 +19,13 @@ assessor for holding_list and cherry_picking):
   GAD-7 are added (entered 15 minutes earlier); the original is the kept repeat.
 - dropout_fill: treated courses with an unplanned ending (47/48) -> good final scores at a
   missed appointment after the last attended one (a new DNA contact if none), entered late.
-- assessment_as_treatment: courses whose first treatment came after 30 days -> a short
-  'treatment' contact 0-12 days inside the 6-week (or 18-week) standard, before the real
-  first treatment.
+- assessment_as_treatment, form ``clock_stop`` (default): courses whose first treatment came
+  after 30 days -> a short 'treatment' contact 0-12 days inside the 6-week (or 18-week)
+  standard, before the real first treatment.  Form ``hidden_wait``: courses with two or more
+  treatment contacts that started at least 150 days before the end of the data -> a short
+  'treatment' contact (15-25 minutes) 7-35 days after referral, and the real course moved
+  so that it starts 91-150 days later (the clock stopped early, the patient waits unseen);
+  contacts moved past the end of the data are dropped and the course is left open.
 - holding_list: referrals assessed by the clinician and treated after waiting a week or more
   -> kept on a holding list and discharged untreated (declined / no response) in the last
   two weeks of the quarter of their assessment.
@@ -59,6 +63,8 @@ _CUT = {t: int(load_instruments()[t].caseness) for t in ("PHQ9", "GAD7")}
 _ITEMS = {"PHQ9": 9, "GAD7": 7}
 AAT_MIN_WAIT = 30  # waits longer than this get an early 'treatment' to stop the clock
 HOLDING_WAIT_DAYS = 7  # treated after waiting at least a week from assessment
+AAT_FORMS = ("clock_stop", "hidden_wait")
+HIDDEN_WAIT_ROOM = 150  # hidden_wait: the course started at least this long before the end
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Injection:
     unit_id: str
     intensity: float
     unit_type: str = "clinician"
+    form: str = ""  # assessment_as_treatment: "clock_stop" (default) or "hidden_wait"
 
     def __post_init__(self) -> None:
         if self.pattern not in PATTERNS:
@@ -75,6 +82,9 @@ class Injection:
             )
         if not 0 < self.intensity <= 1:
             raise ConfigError(f"injection intensity must be in (0, 1] (got {self.intensity})")
+        forms = AAT_FORMS if self.pattern == "assessment_as_treatment" else ()
+        if self.form and self.form not in forms:
+            raise ConfigError(f"unknown form {self.form!r} for {self.pattern}")
         if self.unit_type not in ("clinician", "team"):
             raise ConfigError(
                 f"injection unit_type must be 'clinician' or 'team' (got {self.unit_type!r})"
@@ -100,6 +110,7 @@ def read_spec(path: Path) -> list[Injection]:
                     unit_id=str(r["unit_id"]).strip(),
                     intensity=float(r["intensity"]),
                     unit_type=str(r.get("unit_type") or "clinician").strip(),
+                    form=str(r.get("form") or "").strip(),
                 )
             )
         except (KeyError, ValueError, ConfigError) as exc:
@@ -338,6 +349,11 @@ def _eligible(st: _State, inj: Injection, persons: pd.DataFrame) -> list[str]:
                 & own["EndCode"].astype(str).isin(contract.END_CODES_UNPLANNED)
             ].index
         )
+    if pat == "assessment_as_treatment" and inj.form == "hidden_wait":
+        end = pd.Timestamp(max(st.t["IDS201CareContact"]["CareContDate"]))
+        start = pd.to_datetime(own["first_treat"])
+        room = start <= end - pd.Timedelta(days=HIDDEN_WAIT_ROOM)
+        return sorted(own[(own["n_treat"] >= 2) & room].index)
     if pat == "assessment_as_treatment":
         wait = (
             pd.to_datetime(own["first_treat"]) - pd.to_datetime(own["ReferralRequestReceivedDate"])
@@ -433,6 +449,8 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
             st.add_score(
                 cid, "GAD7", int(rng.integers(4, 8)), at + timedelta(minutes=3), str(clin), rng
             )
+    elif pat == "assessment_as_treatment" and inj.form == "hidden_wait":
+        _hidden_wait(st, chosen, rng)
     elif pat == "assessment_as_treatment":
         for pid in chosen:
             ref = st.p.loc[pid, "ReferralRequestReceivedDate"]
@@ -483,6 +501,43 @@ def _inject(st: _State, inj: Injection, chosen: list[str], rng: np.random.Genera
         st.t[S].loc[s.index, "CW_RecordedAt"] = evening + pd.to_timedelta(20 * (i % 40), unit="s")
         st.t[S].loc[s.index, "CW_RecordedBy"] = _recorder(st, inj, s["ServiceRequestId"])
         st.t[S].loc[s.index, "CW_EntryMode"] = "clinician"
+
+
+def _hidden_wait(st: _State, chosen: list[str], rng: np.random.Generator) -> None:
+    """The hidden wait: a short 'treatment' soon after referral stops the clock, and the
+    real course (every contact from the first treatment on, its scores' entry times and the
+    discharge) moves so that it starts 91-150 days after that contact."""
+    c = st.t["IDS201CareContact"]
+    s = st.t["IDS607CodedScoreAssessmentAct"]
+    r = st.t["IDS101Referral"]
+    end = max(c["CareContDate"])
+    drop: set[str] = set()
+    for pid in chosen:
+        ref = st.p.loc[pid, "ReferralRequestReceivedDate"]
+        first = st.p.loc[pid, "first_treat"]
+        latest = max(7, min(35, (first - ref).days - 1))
+        day = ref + timedelta(days=int(rng.integers(7, latest + 1)))
+        shift = timedelta(days=(day - first).days + int(rng.integers(91, 151)))
+        moving = (c["ServiceRequestId"] == pid) & (c["CareContDate"] >= first)
+        ids = set(c.loc[moving, "CareContactId"])
+        c.loc[moving, "CareContDate"] = c.loc[moving, "CareContDate"] + shift
+        drop |= set(c.loc[moving & (c["CareContDate"] > end), "CareContactId"])
+        ms = s["CareContactId"].isin(ids)
+        s.loc[ms, "CW_RecordedAt"] = s.loc[ms, "CW_RecordedAt"] + pd.Timedelta(shift)
+        m = r["ServiceRequestId"] == pid
+        disch = r.loc[m, "ServDischDate"].iloc[0]
+        if pd.notna(disch):
+            moved = disch + pd.Timedelta(shift)
+            if moved > pd.Timestamp(end):
+                r.loc[m, "ServDischDate"] = pd.NaT
+                r.loc[m, "EndCode"] = None
+            else:
+                r.loc[m, "ServDischDate"] = moved
+        st.add_contact(
+            pid, day, "02", "5", str(st.p.loc[pid, "therapist"]), float(rng.integers(15, 26))
+        )
+        c = st.t["IDS201CareContact"]
+    st.drop_contacts(drop)
 
 
 def caseload_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -93,14 +93,23 @@ COU_CODES = (
     ("1026131000000100", 0.05),  # other high intensity
 )
 
-HARD_PROFILES = ("deprived", "refugee", "small", "step2_only", "excellent")
-HARD_IDS = {
-    "deprived": "H-DEPRIVED",
-    "refugee": "H-REFUGEE",
-    "small": "H-SMALL",
-    "step2_only": "H-STEP2",
-    "excellent": "H-EXCELLENT",
+# honest clinicians whose work differs from the standard for reasons nobody games:
+# profile -> (id, role, FTE, effect on remission log-odds: 1 = params.excellent_effect)
+HARD_UNITS = {
+    "deprived": ("H-DEPRIVED", "HIT", 1.0, 0),
+    "refugee": ("H-REFUGEE", "HIT", 0.8, 0),
+    "small": ("H-SMALL", "COU", 0.2, 0),
+    "step2_only": ("H-STEP2", "PWP", 1.0, 0),
+    "excellent": ("H-EXCELLENT", "HIT", 1.0, 1),
+    "ltc": ("H-LTC", "HIT", 1.0, 0),
+    "older": ("H-OLDER", "HIT", 0.8, 0),
+    "perinatal": ("H-PERINATAL", "HIT", 0.8, 0),
+    "part_time": ("H-PARTTIME", "PWP", 0.4, 0),
+    "joiner": ("H-JOINER", "HIT", 1.0, 0),
+    "leaver": ("H-LEAVER", "PWP", 1.0, 0),
 }
+HARD_PROFILES = tuple(HARD_UNITS)
+HARD_IDS = {p: v[0] for p, v in HARD_UNITS.items()}
 REFUGEE_LANGUAGES = ("ar", "fa", "ps", "ti", "ku", "so", "uk")
 
 TABLE_NAMES = (
@@ -187,7 +196,7 @@ def _bands(rng: np.random.Generator, n: int, bands: tuple[Band, ...]) -> np.ndar
     return lo[k] + np.floor(rng.random(n) * (hi[k] - lo[k] + 1)).astype(np.int64)
 
 
-def _noisy(rng: np.random.Generator, mean: np.ndarray, sd: float, top: int) -> np.ndarray:
+def _noisy(rng: np.random.Generator, mean: np.ndarray, sd, top: int) -> np.ndarray:
     """An observed total: the expected level plus noise that shrinks toward the floor."""
     scale = np.sqrt(np.clip(mean, 0.5, None) / 10.0)
     return np.clip(np.rint(mean + sd * scale * rng.standard_normal(len(mean))), 0, top)
@@ -307,22 +316,16 @@ def _make_staff(cfg: SynthConfig, rng: np.random.Generator) -> _Staff:
     effect = rng.normal(0.0, P.therapist_sd, n)
     profile = ["standard"] * n
     if cfg.hard_units:
-        hard_roles = {
-            "deprived": HIT,
-            "refugee": HIT,
-            "small": COU,
-            "step2_only": PWP,
-            "excellent": HIT,
-        }
-        for prof in hard_roles:
-            ids.append(HARD_IDS[prof])
+        code = {"PWP": PWP, "HIT": HIT, "COU": COU}
+        for prof, (uid, _r, _f, _e) in HARD_UNITS.items():
+            ids.append(uid)
             profile.append(prof)
-        team = np.concatenate([team, np.zeros(len(hard_roles), dtype=np.int64)])
-        role = np.concatenate([role, np.array(list(hard_roles.values()))])
-        fte = np.concatenate([fte, np.array([1.0, 0.8, 0.2, 1.0, 1.0])])
-        weight = np.concatenate([weight, np.zeros(len(hard_roles))])
-        hard_eff = np.array([0.0, 0.0, 0.0, 0.0, P.excellent_effect])
-        effect = np.concatenate([effect, hard_eff])
+        h = list(HARD_UNITS.values())
+        team = np.concatenate([team, np.zeros(len(h), dtype=np.int64)])
+        role = np.concatenate([role, np.array([code[v[1]] for v in h])])
+        fte = np.concatenate([fte, np.array([v[2] for v in h], dtype=float)])
+        weight = np.concatenate([weight, np.zeros(len(h))])
+        effect = np.concatenate([effect, np.array([v[3] * P.excellent_effect for v in h])])
     return _Staff(ids, team, role, fte, weight, effect, profile, n_teams, team_ids)
 
 
@@ -411,6 +414,12 @@ class _Batch:
     drop_mult: np.ndarray
     extra_sessions: np.ndarray
     hard: np.ndarray  # bool: a hard-unit pathway (never trimmed)
+    slow: np.ndarray  # multiplies the speed of change (1 = the standard response curve)
+    noise_mult: np.ndarray  # multiplies the session-to-session noise of totals
+    staff_entry: np.ndarray  # share of questionnaires entered by the clinician (-1: default)
+    sticky: np.ndarray  # bool: an unchanged total keeps the previous item answers (likely)
+    wait_short: np.ndarray  # bool: prioritised (seen within three weeks)
+    pause: np.ndarray  # chance of a long honest pause (91-150 days) after the first session
 
     @staticmethod
     def plain(person, ref_day, team, previous) -> _Batch:
@@ -419,6 +428,8 @@ class _Batch:
             person, ref_day, team, previous,
             np.full(n, -1), np.full(n, -1), np.full(n, -1), np.zeros(n), np.zeros(n),
             np.ones(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
+            np.ones(n), np.ones(n), np.full(n, -1.0), np.zeros(n, dtype=bool),
+            np.zeros(n, dtype=bool), np.zeros(n),
         )  # fmt: skip
 
 
@@ -435,6 +446,8 @@ class _Sim:
     ref_end_code: list[np.ndarray] = field(default_factory=list)  # index into END_CODES
     ref_level: list[np.ndarray] = field(default_factory=list)
     ref_hard: list[np.ndarray] = field(default_factory=list)
+    ref_entry: list[np.ndarray] = field(default_factory=list)  # staff-entry share (-1 default)
+    ref_sticky: list[np.ndarray] = field(default_factory=list)
     ref_clin: list[np.ndarray] = field(default_factory=list)  # main clinician (for tables)
     # contacts
     c_ref: list[np.ndarray] = field(default_factory=list)
@@ -633,9 +646,12 @@ class _Model:
 
         # --- waits and planned course
         wait1 = _bands(rng, n, P.wait_first_treatment)
+        wait1 = np.where(b.wait_short, np.minimum(wait1, rng.integers(5, 22, n)), wait1)
         long2 = rng.random(n) < np.asarray([P.p_gap2_long[r] for r in ROUTE_NAMES])[route]
         is03 = np.where(route == HI, long2, rng.random(n) < P.p_assess_is_treatment) | (wait1 < 3)
         gap2 = np.where(long2, _bands(rng, n, P.gap2_long), _bands(rng, n, P.gap2_short))
+        # an honest pause after the first session (a birth, a hospital stay)
+        gap2 = np.where(rng.random(n) < b.pause, rng.integers(91, 151, n), gap2)
         assess_day = np.where(
             is03,
             b.ref_day + wait1,
@@ -748,6 +764,7 @@ class _Model:
             k_snt, phq0[snt], gad0[snt], wsas0[snt], adsm_on[snt], adsm_tool[snt], adsm0[snt]
         )
         self._add_session_scores(
+            b,
             sess,
             tr,
             phq0,
@@ -799,6 +816,8 @@ class _Model:
         sim.ref_end_code.append(end_code)
         sim.ref_level.append(np.full(n, level))
         sim.ref_hard.append(b.hard)
+        sim.ref_entry.append(b.staff_entry)
+        sim.ref_sticky.append(b.sticky)
         sim.ref_clin.append(main_clin)
         return end_day
 
@@ -1035,6 +1054,7 @@ class _Model:
 
     def _add_session_scores(
         self,
+        b,
         sess,
         tr,
         phq0,
@@ -1063,9 +1083,10 @@ class _Model:
         has_sep = np.zeros(len(tr), dtype=bool)
         has_sep[sep_path] = True
         j = np.where(has_sep[rows], k, k - 1).astype(float)
-        prog = 1 - np.exp(-P.decay_per_session * j)
-        phq = _noisy(rng, phq0[path] * (1 - F[path] * prog), P.phq_noise, 27)
-        gad = _noisy(rng, gad0[path] * (1 - F_gad[path] * prog), P.gad_noise, 21)
+        prog = 1 - np.exp(-P.decay_per_session * b.slow[path] * j)
+        nm = b.noise_mult[path]
+        phq = _noisy(rng, phq0[path] * (1 - F[path] * prog), P.phq_noise * nm, 27)
+        gad = _noisy(rng, gad0[path] * (1 - F_gad[path] * prog), P.gad_noise * nm, 21)
         phq = np.where(first03, phq0[path], phq)
         gad = np.where(first03, gad0[path], gad)
         keys = sess["keys"]
@@ -1209,10 +1230,10 @@ def _apply_hard_units(
     k_li = int(np.clip(round(cfg.referrals * 0.35 / n_pwp), 25, 600))
     # steady caseload: referred from 3 months before the window to 4 months before its end
     period = (batch.ref_day >= start_day - 90) & (batch.ref_day < end_day - 120)
-    free = period.copy()
+    free = np.ones(n, dtype=bool)
 
-    def take(mask: np.ndarray, k: int) -> np.ndarray:
-        sel = _select(rng, np.flatnonzero(mask & free), k)
+    def take(mask: np.ndarray, k: int, window: np.ndarray = period) -> np.ndarray:
+        sel = _select(rng, np.flatnonzero(mask & free & window), k)
         free[sel] = False
         return sel
 
@@ -1222,7 +1243,9 @@ def _apply_hard_units(
     for sel in (dep1, dep2):
         batch.force_route[sel] = HI
         batch.force_clin[sel] = ids["deprived"]
-    # refugee: complex PTSD, interpreter needed, long courses, low recovery, high drop-out
+    # refugee: complex PTSD, interpreter needed, long courses (12-20 sessions), high scores
+    # that change slowly, low recovery, high drop-out; interpreter-mediated sessions, so the
+    # clinician enters the answers, and an unchanged total is usually the same answers
     ref = take(np.ones(n, dtype=bool), max(15, k_hi // 2))
     per = batch.person[ref]
     langs = _languages(P)
@@ -1244,7 +1267,10 @@ def _apply_hard_units(
     batch.u_offset[ref] = -1.0
     batch.sev_shift[ref] = 3.5
     batch.drop_mult[ref] = 1.8
-    batch.extra_sessions[ref] = 6
+    batch.slow[ref] = 0.3
+    batch.noise_mult[ref] = 0.6
+    batch.staff_entry[ref] = 1.0
+    batch.sticky[ref] = True
     # small: a part-time counsellor with a handful of courses (trimmed to 10-15 finished later)
     small = take(np.ones(n, dtype=bool), 40)
     batch.force_route[small] = HI
@@ -1259,7 +1285,55 @@ def _apply_hard_units(
     ex = take(np.ones(n, dtype=bool), k_hi)
     batch.force_route[ex] = HI
     batch.force_clin[ex] = ids["excellent"]
-    allsel = np.concatenate([dep1, dep2, ref, small, s2, ex])
+    # long-term physical conditions: a little more severe, slower and smaller change, more
+    # missed sessions and drop-out, longer courses, honest pauses (hospital stays)
+    ltc = take(np.ones(n, dtype=bool), k_hi)
+    batch.force_route[ltc] = HI
+    batch.force_clin[ltc] = ids["ltc"]
+    batch.u_offset[ltc] = -0.5
+    batch.sev_shift[ltc] = 1.5
+    batch.slow[ltc] = 0.6
+    batch.drop_mult[ltc] = 1.3
+    batch.extra_sessions[ltc] = 2
+    batch.pause[ltc] = 0.15
+    # older adults (65-89): paper questionnaires, so the clinician enters most answers
+    old = take(np.ones(n, dtype=bool), k_hi)
+    per = batch.person[old]
+    people.birth_day[per] = batch.ref_day[old] - np.floor(
+        rng.uniform(65, 90, len(old)) * 365.25
+    ).astype(np.int64)
+    batch.force_route[old] = HI
+    batch.force_clin[old] = ids["older"]
+    batch.staff_entry[old] = 0.8
+    # perinatal: women aged 18-42, prioritised (seen within three weeks), and a birth or
+    # early parenthood often pauses treatment for months after the first session
+    peri = take(np.ones(n, dtype=bool), k_hi)
+    per = batch.person[peri]
+    people.gender[per] = list(P.gender_shares).index("2")
+    people.birth_day[per] = batch.ref_day[peri] - np.floor(
+        rng.uniform(18, 43, len(peri)) * 365.25
+    ).astype(np.int64)
+    batch.force_route[peri] = HI
+    batch.force_clin[peri] = ids["perinatal"]
+    batch.wait_short[peri] = True
+    batch.pause[peri] = 0.3
+    # part-time: a 0.4 FTE low-intensity worker with a proportionate caseload
+    pt = take(np.ones(n, dtype=bool), max(10, int(k_li * 0.4)))
+    batch.force_route[pt] = LI
+    batch.force_clin[pt] = ids["part_time"]
+    # joiner: starts six months into the window (referrals from then on only)
+    joins = batch.ref_day >= start_day + (end_day - start_day) // 2
+    jn = take(np.ones(n, dtype=bool), k_hi // 2, joins & (batch.ref_day < end_day - 14))
+    batch.force_route[jn] = HI
+    batch.force_clin[jn] = ids["joiner"]
+    # leaver: takes no referrals after the window's first quarter (leaves mid-year)
+    leaves = (batch.ref_day >= start_day - 120) & (
+        batch.ref_day < start_day + (end_day - start_day) // 4
+    )
+    lv = take(np.ones(n, dtype=bool), k_li // 2, leaves)
+    batch.force_route[lv] = LI
+    batch.force_clin[lv] = ids["leaver"]
+    allsel = np.concatenate([dep1, dep2, ref, small, s2, ex, ltc, old, peri, pt, jn, lv])
     batch.team[allsel] = 0
     batch.hard[allsel] = True
 
@@ -1276,6 +1350,8 @@ def _assemble(
     r_end = cat(sim.ref_end_day)
     r_code = cat(sim.ref_end_code)
     r_hard = cat(sim.ref_hard)
+    r_entry = cat(sim.ref_entry)
+    r_sticky = cat(sim.ref_sticky)
     r_clin = cat(sim.ref_clin)
     nr = len(r_day)
     # keep referrals received before the window end and not ended before it starts
@@ -1435,6 +1511,8 @@ def _assemble(
         act_of_contact,
         act_ids,
         staff,
+        r_entry[c_ref],
+        np.where(r_sticky[c_ref], c_ref, -1),
     )
     return out
 
@@ -1474,8 +1552,24 @@ def _trim_small(staff, sim, keep, r_clin, r_end, r_code, start_day, end_day, r_t
 
 
 def _scores(
-    cfg, rng, sim, key_to_row, c_day, minutes, c_clin, contact_ids, act_of_contact, act_ids, staff
+    cfg,
+    rng,
+    sim,
+    key_to_row,
+    c_day,
+    minutes,
+    c_clin,
+    contact_ids,
+    act_of_contact,
+    act_ids,
+    staff,
+    c_entry,
+    c_sticky,
 ) -> pd.DataFrame:
+    """Score rows.  ``c_entry``: per contact, the share of questionnaires the clinician
+    enters (-1: the default); ``c_sticky``: per contact, its referral's index if an unchanged
+    total usually keeps the previous answers (interpreter-mediated, clinician-entered), else
+    -1."""
     P = cfg.params
     cat = np.concatenate
     s_key = cat(sim.s_key)
@@ -1498,6 +1592,7 @@ def _scores(
         vec = _items.item_vectors(
             rng, s_val[sel].astype(np.int64), n_items, imax, last_item_penalty=pen
         )
+        _keep_answers(rng, vec, s_val[sel], c_sticky[row[sel]])
         parts.append((sel, _items.vectors_to_strings(vec)))
     idx_all = np.concatenate([p[0] for p in parts])
     strs = pa.concat_arrays([p[1] for p in parts])
@@ -1521,7 +1616,8 @@ def _scores(
         .astype("datetime64[s]")
     )
     # the contact's clinician enters it, or the patient completes it (self)
-    self_entry = rng.random(n) < P.p_self_entry
+    p_self = np.where(c_entry[row] >= 0, 1.0 - c_entry[row], P.p_self_entry)
+    self_entry = rng.random(n) < p_self
     tools = pa.array([PHQ9_SNOMED, GAD7_SNOMED, *TOOLS[2:]], type=pa.string())
     act = act_of_contact[row]
     return pd.DataFrame(
@@ -1538,6 +1634,25 @@ def _scores(
             "CW_EntryMode": _codes(("clinician", "self"), self_entry.astype(np.int64)),
         }
     )
+
+
+P_KEEP_ANSWERS = 0.8  # sticky courses: an unchanged total repeats last time's answers
+
+
+def _keep_answers(
+    rng: np.random.Generator, vec: np.ndarray, totals: np.ndarray, course: np.ndarray
+) -> None:
+    """In place: in a sticky course (``course`` >= 0; rows in time order within a course),
+    a total equal to the previous one repeats the previous item answers with probability
+    P_KEEP_ANSWERS (a patient whose symptoms have not moved, answering through an
+    interpreter to a clinician who enters the form, gives the same answers)."""
+    idx = np.flatnonzero(course >= 0)
+    if len(idx) < 2:
+        return
+    same = (course[idx[1:]] == course[idx[:-1]]) & (totals[idx[1:]] == totals[idx[:-1]])
+    keep = same & (rng.random(len(idx) - 1) < P_KEEP_ANSWERS)
+    for i in np.flatnonzero(keep):  # in order, so a run of repeats copies its first answers
+        vec[idx[i + 1]] = vec[idx[i]]
 
 
 def _supervision(cfg, rng, staff: _Staff, start_day: int, end_day: int) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from clearwater.dataset import contract
 from clearwater.integrity.base import ATTENDED, AuditContext, Detector, DetectorInfo
 
 JUST_INSIDE_DAYS = 14  # "just inside" a standard: the last two weeks before it
+HIDDEN_WAIT_DAYS = 90  # the NHS measure of a hidden wait: over 90 days first to second
 SHORT_RATIO = 0.75  # first treatment at most 3/4 of the course's median later session
 
 
@@ -19,8 +20,11 @@ class AssessmentAsTreatmentDetector(Detector):
     standard *and* lasted at most three quarters of the course's median later treatment session with the
     same clinician (an assessment-like contact).  The long first-to-second gap alone is not an event: it is
     common in honest data (median 36 days in the synthetic service) and a clock-stopping
-    contact placed shortly before the real first session leaves no gap.  Stratum (therapist
-    level): the team, because waits are set by a team's waiting list, not by one clinician.
+    contact placed shortly before the real first session leaves no gap.  Stratum, coarse to
+    fine: the team (therapist level), because waits are set by a team's waiting list, not by
+    one clinician; then the length of the course's later sessions (under 40 minutes or not),
+    because short step-2 sessions vary more around their median, so an ordinary first
+    session of a step-2 course is 'short' more often than one of a step-3 course.
     """
 
     info = DetectorInfo(
@@ -100,10 +104,20 @@ class AssessmentAsTreatmentDetector(Detector):
             & p.later_dur.notnull()
             & (p.first_dur <= SHORT_RATIO * p.later_dur)
         )
-        event = (inside & short).fill_null(False).cast("int64")
-        stratum = (
+        hidden = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
+        event = ((inside | hidden) & short).fill_null(False).cast("int64")
+        # the length of the course's later sessions decides how often an ordinary first
+        # session is 'short' (25-40 minute step-2 sessions vary more against their median
+        # than 45-60 minute step-3 ones), so courses are compared with peers' courses of
+        # the same session length, within the team
+        length = ibis.cases(
+            (p.later_dur.isnull(), "l?"),
+            (p.later_dur < 40, "l<40"),
+            else_="l40+",
+        )
+        team = (
             p.team_id.cast("string").fill_null("none")
             if ctx.level == "therapist"
             else ibis.literal("all")
         )
-        return p.select(unit_id=p.unit_id, stratum=stratum, event=event)
+        return p.select(unit_id=p.unit_id, stratum=team + ":" + length, event=event)

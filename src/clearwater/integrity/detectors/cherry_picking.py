@@ -6,9 +6,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from clearwater.integrity.base import AuditContext, Detector, DetectorInfo
+from clearwater.integrity.base import ENGLISH, AuditContext, Detector, DetectorInfo
 
-ENGLISH = ("en", "eng", "english", "en-gb", "en-us")
 NOT_SUITABLE = ("10", "11")
 
 

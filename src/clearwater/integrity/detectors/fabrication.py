@@ -6,6 +6,7 @@ import ibis
 
 from clearwater.integrity.base import (
     CORE_TOOLS,
+    ENGLISH,
     AuditContext,
     Detector,
     DetectorInfo,
@@ -13,10 +14,12 @@ from clearwater.integrity.base import (
 )
 
 MIN_TOTAL_FOR_COPY = 8  # low totals (mostly zeros) coincide honestly
+CEILING_GAP = 3  # totals within 3 points of the scale's top have few answer sets: no copy/flat
 COPY_MIN_ROWS = 3  # a course counts as copied only if >= 3 answer sets, all of them shared
 BULK_PATHWAYS = 5  # distinct courses entered by one person in one 15-minute window
 FLAT_MIN_DAYS = 3
 FLAT_MIN_SCORE = 5  # flat at 0-4 is the floor of the scale: well people honestly repeat it
+SCALE_MAX = {"PHQ9": 27, "GAD7": 21}
 
 
 class FabricationDetector(Detector):
@@ -30,9 +33,14 @@ class FabricationDetector(Detector):
     or more courses within one 15-minute window, not self-entered); (c) a flat trajectory:
     every core measure with 3 or more scored days has exactly the same total, of 5 or more,
     on all of them (within-person SD zero away from the floor of the scale; a well person
-    honestly answers 'not at all' to everything week after week).  (a) and (b) need
-    CW_ItemScores / CW_RecordedAt / CW_RecordedBy; without them only (c) applies.  Stratum,
-    coarse to fine: baseline PHQ-9 band x number of scored days.
+    honestly answers 'not at all' to everything week after week).  Totals within
+    CEILING_GAP points of the scale's top count for neither (a) nor (c): at the ceiling few
+    answer sets exist, and a very unwell person honestly answers at the top week after week.
+    (a) and (b) need CW_ItemScores / CW_RecordedAt / CW_RecordedBy; without them only (c)
+    applies.  Stratum, coarse to fine: baseline PHQ-9 band x how the answers were taken
+    (patient-entered, clinician-entered, clinician-entered through an interpreter) x number
+    of scored days, so a caseload of interpreter-mediated, clinician-entered long courses
+    is compared with peers' courses taken the same way.
     """
 
     info = DetectorInfo(
@@ -69,6 +77,8 @@ class FabricationDetector(Detector):
             "Batch entry of paper questionnaires by an administrator (check entry mode and "
             "whether the forms exist).",
             "Patients with stable chronic symptoms can score the same for several weeks.",
+            "Answers given through an interpreter and entered by the clinician repeat more "
+            "often than self-completed ones (compared within entry mode and interpreter use).",
             "Popular answer patterns at moderate totals can coincide by chance in large caseloads.",
         ),
         event_words="courses with copied answers, bulk-entered scores or flat trajectories",
@@ -90,6 +100,8 @@ class FabricationDetector(Detector):
             d_days=per_tool.nd.max(),
         )
         t = t.left_join(course, t.pathway_id == course.x_pathway_id)
+        mode = entry_modes(ctx, s)
+        t = t.left_join(mode, t.pathway_id == mode.m_pathway_id)
         band = ibis.cases(
             (t.x_phq.isnull(), "p?"),
             (t.x_phq < 10, "p0"),
@@ -97,8 +109,33 @@ class FabricationDetector(Detector):
             (t.x_phq < 20, "p2"),
             else_="p3",
         )
-        stratum = band + ":" + clip_label(t.d_days.fill_null(0), 0, 5, "d")
+        stratum = (
+            band + ":" + t.mode.fill_null("m?") + ":" + clip_label(t.d_days.fill_null(0), 0, 5, "d")
+        )
         return t.select(unit_id=t.unit_id, stratum=stratum, event=t.event)
+
+
+def entry_modes(ctx: AuditContext, s: ibis.Table) -> ibis.Table:
+    """Per course (``m_pathway_id``), how its answers were taken (``mode``): ``self`` (most
+    entered by the patient), ``staff`` (most entered by the clinician) or ``interp`` (most
+    entered by the clinician for a patient whose preferred language is not English, so
+    through an interpreter).  ``s``: :func:`core_scores`."""
+    staff = (s.entry_mode.fill_null("") != "self").cast("int64")
+    per = s.mutate(_st=staff).group_by("pathway_id").aggregate(st=ibis._._st.mean())
+    language = (
+        ctx.pw.language.cast("string").lower()
+        if "language" in ctx.pw.columns
+        else ibis.literal(None, type="string")
+    )
+    lang = ctx.pw.select(l_pathway_id="pathway_id", lang=language)
+    per = per.left_join(lang, per.pathway_id == lang.l_pathway_id)
+    other_language = per.lang.notnull() & ~per.lang.isin(ENGLISH)
+    mode = ibis.cases(
+        (per.st <= 0.5, "self"),
+        (other_language.fill_null(False), "interp"),
+        else_="staff",
+    )
+    return per.select(m_pathway_id=per.pathway_id, mode=mode)
 
 
 def core_scores(ctx: AuditContext) -> ibis.Table:
@@ -139,7 +176,7 @@ def copied_courses(s: ibis.Table) -> ibis.Table:
     """Signature (a), copied item vectors: courses (``c_pathway_id``, ``copied`` = 1) whose
     every answer set with total >= MIN_TOTAL_FOR_COPY (at least COPY_MIN_ROWS of them) is one
     that another patient of the same unit also gave.  ``s``: :func:`core_scores`."""
-    v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY))
+    v = s.filter(s.item_scores.notnull() & (s.score >= MIN_TOTAL_FOR_COPY) & below_ceiling(s))
     shared = (
         v.group_by(["unit_id", "tool", "item_scores"])
         .aggregate(np_=v.pathway_id.nunique())
@@ -202,6 +239,12 @@ def per_tool_days(ctx: AuditContext) -> ibis.Table:
     )
 
 
+def below_ceiling(t: ibis.Table, col: str = "score") -> ibis.BooleanValue:
+    """Totals more than CEILING_GAP points below their scale's top (``t.tool``)."""
+    top = ibis.cases(*((t.tool == k, v) for k, v in SCALE_MAX.items()), else_=10_000)
+    return t[col] <= top - CEILING_GAP
+
+
 def flat_courses(per_tool: ibis.Table) -> ibis.Table:
     """Signature (c), flat trajectories: courses (``f_pathway_id``, ``flat`` = 1) where every
     core measure with >= FLAT_MIN_DAYS scored days has exactly the same total, of at least
@@ -211,7 +254,11 @@ def flat_courses(per_tool: ibis.Table) -> ibis.Table:
         long.group_by("pathway_id")
         .aggregate(
             tools=long.tool.count(),
-            flat_tools=((long.lo == long.hi) & (long.lo >= FLAT_MIN_SCORE)).cast("int64").sum(),
+            flat_tools=(
+                (long.lo == long.hi) & (long.lo >= FLAT_MIN_SCORE) & below_ceiling(long, "lo")
+            )
+            .cast("int64")
+            .sum(),
         )
         .filter(ibis._.flat_tools == ibis._.tools)
         .select(f_pathway_id="pathway_id")
