@@ -29,6 +29,9 @@ injected) of a random size and shape (clinicians log-uniform in 5..--max-clinici
 run the therapist-level audit and count the services with any flag (the target: at most
 0.05, with its exact 95% interval), and each hard profile's flagged runs.
 
+demo: the same count on the services of ``clearwater demo --seed N`` (20,000 referrals,
+default teams, hard units; the demo report's integrity section is this audit).
+
 The first two levels also print the power of an oracle test of the same trials (a ceiling) and the
 calibration of the honest units' p-values (share below 0.05, 0.01 and 0.5).
 
@@ -71,9 +74,14 @@ def injection(label: str, unit: str, intensity: float, unit_type: str = "clinici
     return Injection(pattern, unit, intensity, unit_type=unit_type, form=form)
 
 
-LEVELS = ("therapist", "team", "honest")
+LEVELS = ("therapist", "team", "honest", "demo")
 # service shape per level: referrals, teams, clinicians per team
-DEFAULTS = {"therapist": (7000, 2, 12), "team": (12000, 14, 5), "honest": (0, 0, 0)}
+DEFAULTS = {
+    "therapist": (7000, 2, 12),
+    "team": (12000, 14, 5),
+    "honest": (0, 0, 0),
+    "demo": (20000, 0, 0),
+}
 
 
 @dataclass(frozen=True)
@@ -250,18 +258,24 @@ def honest_shape(seed: int, max_clinicians: int) -> tuple[int, int, int]:
     return int(teams * per * rng.uniform(100, 260)), teams, per
 
 
-def honest_run(seed: int, max_clinicians: int) -> tuple[dict, pd.DataFrame]:
-    """One honest service: its shape, whether anything was flagged, and per-unit flags."""
-    referrals, teams, per = honest_shape(seed, max_clinicians)
-    r = synthesise(
-        SynthConfig(
+def honest_run(seed: int, max_clinicians: int, demo: bool = False) -> tuple[dict, pd.DataFrame]:
+    """One honest service: its shape, whether anything was flagged, and per-unit flags.
+    ``demo``: the service of ``clearwater demo --seed seed`` (20,000 referrals, default
+    teams, hard units), whose report's integrity section is this audit."""
+    if demo:
+        cfg = SynthConfig(referrals=20000, seed=seed, hard_units=True)
+    else:
+        referrals, teams, per = honest_shape(seed, max_clinicians)
+        cfg = SynthConfig(
             referrals=referrals,
             seed=seed,
             hard_units=True,
             teams=teams,
             clinicians_per_team=per,
         )
-    )
+    r = synthesise(cfg)
+    referrals = cfg.referrals
+    teams = int(r.clinicians["team_id"].nunique())
     with tempfile.TemporaryDirectory() as d:
         write_tables(r.tables, Path(d))
         res = run_audit(load_dataset(d), level="therapist", evidence=False)
@@ -295,7 +309,7 @@ def honest_run(seed: int, max_clinicians: int) -> tuple[dict, pd.DataFrame]:
     return row, units
 
 
-def _honest(args: tuple[int, int]):
+def _honest(args: tuple[int, int, bool]):
     return honest_run(*args)
 
 
@@ -308,7 +322,8 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 def main_honest(a: argparse.Namespace) -> None:
     t0 = time.time()
-    runs = [(seed, a.max_clinicians) for seed in range(a.first_seed, a.first_seed + a.seeds)]
+    demo = a.level == "demo"
+    runs = [(seed, a.max_clinicians, demo) for seed in range(a.first_seed, a.first_seed + a.seeds)]
     rows, units = [], []
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
         for row, u in pool.map(_honest, runs):
@@ -366,7 +381,7 @@ def main() -> None:  # noqa: C901 - one linear report
         "--max-clinicians", type=int, default=150, help="honest level: largest service size"
     )
     a = ap.parse_args()
-    if a.level == "honest":
+    if a.level in ("honest", "demo"):
         main_honest(a)
         return
     wanted = {p.strip() for p in a.patterns.split(",") if p.strip()}

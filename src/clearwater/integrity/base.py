@@ -59,6 +59,12 @@ class DetectorInfo:
     expected_words: str  # "than expected from the same patients' previous scores and peers"
     min_effect: float = 0.05  # minimum excess events per trial for a flag
     min_excess: float = 3.0  # minimum excess events for a flag
+    # the smallest excess per trial worth finding: a unit whose power to show it is below
+    # MIN_POWER is reported "not testable at this caseload" (never flagged, never silent)
+    power_effect: float = 0.10
+    # the case-mix conditions applied (what a unit is compared with), in plain words: the
+    # report lists them with every finding as what was ruled out
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

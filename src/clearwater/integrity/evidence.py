@@ -482,6 +482,7 @@ def assessment_as_treatment_evidence(ctx: AuditContext, unit: str) -> Evidence:
         f"{ins['expected'].sum():.1f} expected from other units' waits scaled to the same "
         "number of referrals."
     )
+    words = words + " " + _aat_form_words(ctx, unit)
     return Evidence(
         title="Wait from referral to first treatment against other units'",
         table=tab,
@@ -502,6 +503,30 @@ def assessment_as_treatment_evidence(ctx: AuditContext, unit: str) -> Evidence:
             "pile-up in the red bars beyond the ticks is the clock-stopping signature."
         ),
         words=words,
+    )
+
+
+def _aat_form_words(ctx: AuditContext, unit: str) -> str:
+    """Which form of assessment as treatment the unit's events take, and what was ruled out."""
+    from clearwater.integrity.detectors.assessment_as_treatment import (
+        AssessmentAsTreatmentDetector,
+    )
+
+    t = AssessmentAsTreatmentDetector().cases(ctx)
+    t = t.filter(t.event == 1)
+    t = t.mutate(grp=ibis.ifelse(t.unit_id == unit, "unit", "others"))
+    df = _fetch(ctx, t.group_by(["grp", "form"]).aggregate(c=t.count()))
+    u = df[df["grp"] == "unit"].set_index("form")["c"]
+    clock, hidden = int(u.get("clock_stop", 0)), int(u.get("hidden_wait", 0))
+    if clock + hidden == 0:
+        return ""
+    form = "the hidden wait" if hidden > clock else "clock-stopping just inside a standard"
+    return (
+        f"Form: {form} ({clock} assessment-like first treatments just inside a standard, "
+        f"{hidden} followed by more than 90 days to the second treatment). Ruled out: courses "
+        "were compared with same-team peers whose later sessions are as long, and a long gap "
+        "after an ordinary first session (a birth, a hospital stay, an internal waiting list) "
+        "was not counted."
     )
 
 

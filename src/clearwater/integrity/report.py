@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from clearwater.integrity.audit import AuditResult
 from clearwater.integrity.charts import funnel_chart
 from clearwater.integrity.combine import FDR_METHODS
@@ -15,6 +17,13 @@ def _strength(q: float, z: float) -> str:
     if q <= 0.01:
         return f"strong (q = {q:.2g}, z = {z:.1f})"
     return f"moderate (q = {q:.2g}, z = {z:.1f})"
+
+
+def _power_words(r) -> str:  # noqa: ANN001 - a findings row
+    p = r.get("power")
+    if p is None or pd.isna(p):
+        return ""
+    return f"; the check's power at this caseload is {float(p):.2f}"
 
 
 def _evidence_html(ev: Evidence) -> str:
@@ -74,19 +83,27 @@ def report_sections(result: AuditResult) -> list[Section]:
             ),
         )
         explain = "".join(f"<li>{escape(x)}</li>" for x in det.info.innocent_explanations)
+        ruled = "".join(f"<li>{escape(x)}</li>" for x in det.info.conditions)
+        ruled_html = (
+            f"<p>Compared like with like (what was already ruled out):</p><ul>{ruled}</ul>"
+            if ruled
+            else ""
+        )
         parts.append(
             f"<h3>{escape(r['unit_type'].title())} {escape(r['unit_id'])}: {escape(det.info.title)}</h3>"
-            f"<p>{escape(r['effect_description'])} This is {escape(_strength(r['q_value'], r['z']))}.</p>"
+            f"<p>{escape(r['effect_description'])} This is {escape(_strength(r['q_value'], r['z']))}"
+            f"{escape(_power_words(r))}.</p>"
             f"{chart}{_evidence_block(result, (str(r['detector']), str(r['unit_id'])))}"
-            f"<p>Innocent explanations to rule out first:</p><ul>{explain}</ul>"
+            f"{ruled_html}<p>Innocent explanations to rule out first:</p><ul>{explain}</ul>"
         )
     units = Section(
         id="integrity-units",
         title="Every unit checked",
         body_html=table_html(
             result.units,
-            caption="Per unit: checks run, checks flagged, and the smallest chance of a false "
-            "alarm (q)",
+            caption="Per unit: checks run, checks flagged, checks not testable at the unit's "
+            "caseload (power below 0.5 at the minimum effect), and the smallest chance of a "
+            "false alarm (q)",
             formats={"min_q_value": ".3g"},
             max_rows=len(result.units),
         ),

@@ -288,6 +288,11 @@ def _null_counts(n: int, p: float, rho: float):  # noqa: ANN202 - a frozen scipy
     return sps.betabinom(n, p * ab, (1 - p) * ab)
 
 
+def null_distribution(n: int, p: float, rho: float):  # noqa: ANN201 - a frozen scipy distribution
+    """A unit's event count under the null (binomial, or beta-binomial if ``rho`` > 0)."""
+    return _null_counts(n, p, rho)
+
+
 def betabinom_sf(o: float, n: float, p: float, rho: float) -> float:
     """P(X >= o) for X ~ beta-binomial(n, mean p, intra-class correlation rho)."""
     n_i = int(round(n))

@@ -103,3 +103,31 @@ def test_adsm_suppression_injection_removes_only_finished_courses_adsm_scores():
     assert truth.iloc[0]["injected"] == truth.iloc[0]["eligible"] == len(finished) > 0
     assert after == before - finished  # unfinished courses keep their ADSM scores
     assert before - finished  # the case has unfinished courses with an ADSM to keep
+
+
+def test_hidden_wait_injection_stops_the_clock_early_and_moves_the_course_months_later():
+    """Form hidden_wait of assessment_as_treatment: a short first 'treatment' within five
+    weeks of referral, then more than 90 days to the (moved) real course."""
+    gen = pytest.importorskip("clearwater.synth.generator")
+    r = gen.synthesise(gen.SynthConfig(referrals=1500, seed=4, teams=1, clinicians_per_team=4))
+    hit = str(r.clinicians.loc[r.clinicians["role"] != "PWP", "clinician_id"].iloc[0])
+    inj = Injection("assessment_as_treatment", hit, 1.0, form="hidden_wait")
+    tables, truth = apply_injections(r.tables, r.clinicians, [inj], seed=0)
+    assert truth.iloc[0]["injected"] == truth.iloc[0]["eligible"] > 0
+    c = tables["IDS201CareContact"]
+    ref = tables["IDS101Referral"].set_index("ServiceRequestId")["ReferralRequestReceivedDate"]
+    treat = c[c["AppType"].isin(["02", "03"]) & c["AttendOrDNACode"].isin(["5", "6"])].copy()
+    treat["day"] = pd.to_datetime(treat["CareContDate"])
+    fake = treat[treat["CareContactId"].str.contains("GAME")]
+    assert len(fake) == truth.iloc[0]["injected"]
+    assert (fake["ClinContDurOfCareCont"].astype(float) <= 25).all()
+    for _, f in fake.iterrows():
+        pid = f["ServiceRequestId"]
+        assert 7 <= (f["day"] - pd.Timestamp(ref[pid])).days <= 35
+        rest = treat[
+            (treat["ServiceRequestId"] == pid) & (treat["CareContactId"] != f["CareContactId"])
+        ]
+        if len(rest):  # the real course, unless moved past the end of the data
+            assert (rest["day"].min() - f["day"]).days > 90
+    with pytest.raises(ConfigError):
+        Injection("coaching", hit, 0.3, form="hidden_wait")

@@ -144,6 +144,42 @@ def test_hard_units_present_with_their_profiles(hard):
     assert (con["CarePersLocalId"] == HARD_IDS["step2_only"]).any()
 
 
+def test_new_hard_profiles_carry_their_honest_signatures(hard):
+    """Refugee: interpreter-mediated, clinician-entered answers, 12-20 planned sessions;
+    older adults 65+; perinatal women; a joiner seen only in the second half of the window,
+    a leaver taking no referral after its first quarter."""
+    t = hard.tables
+    con, ref, mpi = t["IDS201CareContact"], t["IDS101Referral"], t["IDS001MPI"]
+    s = t["IDS607CodedScoreAssessmentAct"]
+    by = con.set_index("CareContactId")["CarePersLocalId"]
+    mine = s[s["CareContactId"].map(by) == HARD_IDS["refugee"]]
+    assert len(mine) and (mine["CW_EntryMode"] == "clinician").all()
+    treat = con[con["AppType"].isin(["02", "03"]) & con["AttendOrDNACode"].isin(["5", "6"])]
+    n = treat[treat["CarePersLocalId"] == HARD_IDS["refugee"]].groupby("ServiceRequestId").size()
+    assert n.max() <= 20 and n.max() >= 12
+    first, last = (pd.Timestamp(d) for d in hard.window)
+    people = mpi.set_index("LocalPatientId")
+    r = ref.set_index("ServiceRequestId")
+
+    def referrals(cid):
+        return r.loc[con.loc[con["CarePersLocalId"] == cid, "ServiceRequestId"].unique()]
+
+    old = referrals(HARD_IDS["older"])
+    age = (
+        pd.to_datetime(old["ReferralRequestReceivedDate"])
+        - pd.to_datetime(people.loc[old["LocalPatientId"], "PersonBirthDate"]).to_numpy()
+    ).dt.days / 365.25
+    assert (age >= 64.9).mean() > 0.9
+    peri = referrals(HARD_IDS["perinatal"])
+    assert (people.loc[peri["LocalPatientId"], "Gender"] == "2").mean() > 0.9
+    mid = first + (last - first) / 2
+    j = con[con["CarePersLocalId"] == HARD_IDS["joiner"]]
+    assert len(j) and (pd.to_datetime(j["CareContDate"]) >= mid - pd.Timedelta(days=1)).all()
+    lv = referrals(HARD_IDS["leaver"])
+    quarter = first + (last - first) / 4
+    assert len(lv) and (pd.to_datetime(lv["ReferralRequestReceivedDate"]) < quarter).mean() > 0.9
+
+
 def test_clinicians_and_caseload_knobs():
     res = synthesise(SynthConfig(referrals=3000, seed=1, teams=1, clinicians_per_team=20))
     assert len(res.clinicians) == 20

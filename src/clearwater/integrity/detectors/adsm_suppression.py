@@ -56,6 +56,9 @@ class AdsmSuppressionDetector(Detector):
         expected_words="than expected from peers with the same problem descriptors",
         min_effect=0.10,
         min_excess=3.0,
+        conditions=(
+            "Finished courses were compared with peers' finished courses of the same problem descriptor.",
+        ),
     )
 
     def cases(self, ctx: AuditContext):  # noqa: ANN201 - ibis.Table

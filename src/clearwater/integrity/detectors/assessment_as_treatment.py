@@ -13,14 +13,16 @@ SHORT_RATIO = 0.75  # first treatment at most 3/4 of the course's median later s
 
 
 class AssessmentAsTreatmentDetector(Detector):
-    """First 'treatment' just inside a waiting standard, then a long wait for the second.
+    """An assessment-like first 'treatment' that stops the waiting clock, in either form.
 
     Trial: a course with a first and a second treatment contact.  Event: the first
-    treatment fell in the last two weeks before the 6-week (42-day) or 18-week (126-day)
-    standard *and* lasted at most three quarters of the course's median later treatment session with the
-    same clinician (an assessment-like contact).  The long first-to-second gap alone is not an event: it is
-    common in honest data (median 36 days in the synthetic service) and a clock-stopping
-    contact placed shortly before the real first session leaves no gap.  Stratum, coarse to
+    treatment lasted at most three quarters of the course's median later treatment session
+    with the same clinician (an assessment-like contact) *and* either (a, clock-stopping)
+    it fell in the last two weeks before the 6-week (42-day) or 18-week (126-day) standard,
+    or (b, the hidden wait) more than 90 days passed before the second treatment.  The long
+    first-to-second gap alone is not an event: it is common in honest data (a birth, a
+    hospital stay, an internal waiting list), and the assessment-like first contact is what
+    marks the clock being stopped.  Stratum, coarse to
     fine: the team (therapist level), because waits are set by a team's waiting list, not by
     one clinician; then the length of the course's later sessions (under 40 minutes or not),
     because short step-2 sessions vary more around their median, so an ordinary first
@@ -30,16 +32,18 @@ class AssessmentAsTreatmentDetector(Detector):
     info = DetectorInfo(
         name="assessment_as_treatment",
         pattern="assessment_as_treatment",
-        title="Assessment-like first treatment just inside a waiting standard",
+        title="Assessment-like first treatment stopping the waiting clock",
         target=(
             "Recording an assessment or a holding contact as the first treatment so the "
-            "waiting-time clock stops inside 6 or 18 weeks, followed by a long real wait."
+            "waiting-time clock stops: (a) just inside 6 or 18 weeks, or (b) early, with the "
+            "real treatment months later (the hidden wait)."
         ),
         statistic=(
-            "Count of courses whose first treatment fell in the 14 days before the 42- or "
-            "126-day standard and lasted at most three quarters of the course's median later treatment "
-            "session; expected from peers in the same team (or all peers at team/provider "
-            "level)."
+            "Count of courses whose first treatment lasted at most three quarters of the "
+            "course's median later treatment session and either fell in the 14 days before "
+            "the 42- or 126-day standard or was followed by more than 90 days to the second "
+            "treatment; expected from peers in the same team whose later sessions are as long "
+            "(or all peers at team/provider level)."
         ),
         null=(
             "Courses show this timing as often as peers working from the same waiting list, "
@@ -56,13 +60,23 @@ class AssessmentAsTreatmentDetector(Detector):
             "and then wait for a course.",
             "Capacity gaps (sickness, vacancies) create first-to-second waits without any "
             "recording choice.",
+            "A birth or a hospital stay pauses treatment after the first session (checked: a "
+            "long gap alone is not counted; the first contact must also be assessment-like).",
             "A patient who postponed the second appointment.",
         ),
-        event_words="courses with an assessment-like first treatment just inside a waiting standard",
+        event_words=(
+            "courses with an assessment-like first treatment just inside a waiting standard "
+            "or followed by a wait of over 90 days"
+        ),
         trial_words="courses with two or more treatment contacts",
         expected_words="than expected from peers on the same waiting list",
         min_effect=0.02,  # a rare signature: 2 courses in 100 is already many
+        power_effect=0.05,  # clock-stopping touches only the courses that waited long
         min_excess=3.0,
+        conditions=(
+            "Courses were compared with same-team peers (the same waiting list) whose later sessions are as long.",
+            "A long gap before the second treatment was counted only after an assessment-like first treatment: a birth, a hospital stay or an internal waiting list after an ordinary first session is not an event.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
@@ -106,6 +120,9 @@ class AssessmentAsTreatmentDetector(Detector):
         )
         hidden = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
         event = ((inside | hidden) & short).fill_null(False).cast("int64")
+        form = ibis.cases(
+            (event == 0, "none"), (inside.fill_null(False), "clock_stop"), else_="hidden_wait"
+        )
         # the length of the course's later sessions decides how often an ordinary first
         # session is 'short' (25-40 minute step-2 sessions vary more against their median
         # than 45-60 minute step-3 ones), so courses are compared with peers' courses of
@@ -120,4 +137,4 @@ class AssessmentAsTreatmentDetector(Detector):
             if ctx.level == "therapist"
             else ibis.literal("all")
         )
-        return p.select(unit_id=p.unit_id, stratum=team + ":" + length, event=event)
+        return p.select(unit_id=p.unit_id, stratum=team + ":" + length, event=event, form=form)

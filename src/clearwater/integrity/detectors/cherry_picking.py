@@ -58,6 +58,9 @@ class CherryPickingDetector(Detector):
         expected_words="than expected from this unit's referral mix and peers' ending rates",
         min_effect=0.10,
         min_excess=3.0,
+        conditions=(
+            "Expected endings were set from this unit's own referral mix (how many referrals carry each vulnerability flag) and peers' ending rates for each.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

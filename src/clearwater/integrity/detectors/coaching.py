@@ -77,6 +77,10 @@ class CoachingDetector(Detector):
         expected_words="than expected from the same patients' previous scores and from peers",
         min_effect=0.08,
         min_excess=3.0,
+        conditions=(
+            "Each final score was compared with peers' final scores after the same penultimate score, on the same questionnaire.",
+            "Only courses whose penultimate score was at least two points above caseness were counted, so ordinary small improvements near the cut are not taken as coaching.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

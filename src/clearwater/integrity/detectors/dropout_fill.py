@@ -53,6 +53,9 @@ class DropoutFillDetector(Detector):
         expected_words="than expected from peers with the same kind of ending",
         min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
+        conditions=(
+            "Courses were compared with peers' courses that ended the same way (planned completion, other treated ending, unplanned ending).",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

@@ -62,6 +62,10 @@ class EarlyDischargeDetector(Detector):
         expected_words="than expected from peers with the same timing of improvement",
         min_effect=0.10,
         min_excess=3.0,
+        conditions=(
+            "Courses were compared with peers' courses that first went below caseness at the same session, started equally severe and were treated by a clinician of the same role.",
+            "The unit's own ending rate in courses that never went below caseness was allowed for, so short planned (step-2) courses are compared with courses that end as often.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

@@ -86,6 +86,10 @@ class FabricationDetector(Detector):
         expected_words="than expected from peers",
         min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
+        conditions=(
+            "Courses were compared within baseline severity band, within entry mode (self-completed, clinician-entered, or clinician-entered through an interpreter) and within the number of scored days.",
+            "Totals at the top of the scale (PHQ-9 25+, GAD-7 19+) and at its floor were not counted as copied or flat: few answer sets exist there.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

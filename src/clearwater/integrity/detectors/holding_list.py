@@ -49,6 +49,9 @@ class HoldingListDetector(Detector):
         expected_words="than expected from peers with the same ending codes",
         min_effect=0.10,
         min_excess=4.0,
+        conditions=(
+            "Untreated discharges were compared with peers' untreated discharges of the same ending code.",
+        ),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:

@@ -49,6 +49,7 @@ class RepeatUntilGoodDetector(Detector):
         expected_words="than expected from peers",
         min_effect=0.02,  # a signature honest data almost never show
         min_excess=3.0,
+        conditions=("Courses were compared with peers' courses scored on as many days.",),
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
