@@ -15,8 +15,9 @@ What cannot be tested is said: each test's ``power`` is the chance it would be f
 the unit alone had the detector's ``power_effect`` more events per trial than expected
 (beta-binomial with the test's own heterogeneity, against the discrete step-down threshold
 of a first discovery and the minimum effect).  A test whose power is below ``MIN_POWER`` is
-``testable = False``: never flagged, and described as "not testable at this caseload" with
-its power, never shown as a silent p = 1.
+``testable = False``; unless it is flagged anyway (significant despite its low power), it is
+described as "not testable at this caseload" with its power, so no reader takes its large
+p-value for a clean bill of health.
 """
 
 from __future__ import annotations
@@ -151,12 +152,11 @@ def findings_frame(
             (f["q_value"] <= fdr)
             & (f["effect"] >= f["_min_effect"])
             & (excess >= f["_min_excess"])
-            & f["testable"]
         )
         .fillna(False)
         .astype(bool)
     )
-    untestable = tested & ~f["testable"].to_numpy()
+    untestable = tested & ~f["testable"].to_numpy() & ~f["flagged"].to_numpy()
     f.loc[untestable, "effect_description"] = [
         f"Not testable at this caseload: power {pw:.2f} to find {eff:.2f} more events per "
         f"case than expected (below {MIN_POWER:g}). {d}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clearwater.dataset.model import CleanData
-from clearwater.integrity import run_audit
+from clearwater.integrity import combine, run_audit
 
 from .simdata import coach, honest_service
 
@@ -49,3 +50,25 @@ def test_coaching_is_found_and_named(duckdb_engine):
     assert others.empty
     summary = res.units.set_index("unit_id")
     assert "coaching" in summary.loc["T05", "patterns_flagged"]
+
+
+def test_power_is_shown_and_untestable_checks_are_said_not_silenced(honest_audits):
+    f = pd.concat([a.findings for a in honest_audits])
+    tested = f[f["p_value"].notna()]
+    assert tested["power"].between(0, 1).all()
+    weak = tested[~tested["testable"]]
+    assert len(weak) and (tested["testable"]).any()  # both kinds occur on this service
+    quiet = weak[~weak["flagged"]]
+    assert quiet["effect_description"].str.startswith("Not testable at this caseload").all()
+    assert weak["p_value"].notna().all()  # the p-value stays: never a silent p = 1
+    summary = pd.concat([a.units for a in honest_audits])
+    assert summary["not_testable"].str.len().gt(0).any()
+
+
+def test_power_at_grows_with_the_caseload_and_the_effect():
+    low = combine.power_at(20, 2.0, 0.0, 0.10, 0.001, 3.0, 0.02)
+    high = combine.power_at(400, 40.0, 0.0, 0.10, 0.001, 3.0, 0.02)
+    assert low < 0.5 < high
+    assert combine.power_at(400, 40.0, 0.0, 0.20, 0.001, 3.0, 0.02) > high
+    # heterogeneity widens the null, so the same effect is harder to show
+    assert combine.power_at(400, 40.0, 0.02, 0.10, 0.001, 3.0, 0.02) < high
