@@ -148,11 +148,7 @@ def findings_frame(
     f["testable"] = (f["power"] >= MIN_POWER).fillna(False).astype(bool)
     excess = f["observed"] - f["expected"]
     f["flagged"] = (
-        (
-            (f["q_value"] <= fdr)
-            & (f["effect"] >= f["_min_effect"])
-            & (excess >= f["_min_excess"])
-        )
+        ((f["q_value"] <= fdr) & (f["effect"] >= f["_min_effect"]) & (excess >= f["_min_excess"]))
         .fillna(False)
         .astype(bool)
     )

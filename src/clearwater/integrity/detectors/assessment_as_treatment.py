@@ -22,11 +22,11 @@ class AssessmentAsTreatmentDetector(Detector):
     or (b, the hidden wait) more than 90 days passed before the second treatment.  The long
     first-to-second gap alone is not an event: it is common in honest data (a birth, a
     hospital stay, an internal waiting list), and the assessment-like first contact is what
-    marks the clock being stopped.  Stratum, coarse to
-    fine: the team (therapist level), because waits are set by a team's waiting list, not by
-    one clinician; then the length of the course's later sessions (under 40 minutes or not),
-    because short step-2 sessions vary more around their median, so an ordinary first
-    session of a step-2 course is 'short' more often than one of a step-3 course.
+    marks the clock being stopped.  Stratum, coarse to fine: the length of the course's
+    later sessions (under 40 minutes or not), because short step-2 sessions vary more around
+    their median, so an ordinary first session of a step-2 course is 'short' more often than
+    one of a step-3 course; then the team (therapist level), because waits are set by a
+    team's waiting list, not by one clinician.
     """
 
     info = DetectorInfo(
@@ -137,4 +137,6 @@ class AssessmentAsTreatmentDetector(Detector):
             if ctx.level == "therapist"
             else ibis.literal("all")
         )
-        return p.select(unit_id=p.unit_id, stratum=team + ":" + length, event=event, form=form)
+        # session length first: a team with one step-2 worker must not compare them with its
+        # step-3 courses (the parent of "l<40:T03" is every team's short-session courses)
+        return p.select(unit_id=p.unit_id, stratum=length + ":" + team, event=event, form=form)
