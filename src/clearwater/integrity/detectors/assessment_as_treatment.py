@@ -10,6 +10,7 @@ from clearwater.integrity.base import ATTENDED, AuditContext, Detector, Detector
 JUST_INSIDE_DAYS = 14  # "just inside" a standard: the last two weeks before it
 HIDDEN_WAIT_DAYS = 90  # the NHS measure of a hidden wait: over 90 days first to second
 SHORT_RATIO = 0.75  # first treatment at most 3/4 of the course's median later session
+SHORT_MAX_MIN = 25  # ... and at most 25 minutes: a brief contact, not a short step-2 session
 
 
 class AssessmentAsTreatmentDetector(Detector):
@@ -17,7 +18,8 @@ class AssessmentAsTreatmentDetector(Detector):
 
     Trial: a course with a first and a second treatment contact.  Event: the first
     treatment lasted at most three quarters of the course's median later treatment session
-    with the same clinician (an assessment-like contact) *and* either (a, clock-stopping)
+    with the same clinician and at most 25 minutes (an assessment-like contact: an ordinary
+    25-40 minute step-2 session is not one) *and* either (a, clock-stopping)
     it fell in the last two weeks before the 6-week (42-day) or 18-week (126-day) standard,
     or (b, the hidden wait) more than 90 days passed before the second treatment.  The long
     first-to-second gap alone is not an event: it is common in honest data (a birth, a
@@ -39,8 +41,8 @@ class AssessmentAsTreatmentDetector(Detector):
             "real treatment months later (the hidden wait)."
         ),
         statistic=(
-            "Count of courses whose first treatment lasted at most three quarters of the "
-            "course's median later treatment session and either fell in the 14 days before "
+            "Count of courses whose first treatment lasted at most 25 minutes and three "
+            "quarters of the course's median later treatment session and either fell in the 14 days before "
             "the 42- or 126-day standard or was followed by more than 90 days to the second "
             "treatment; expected from peers in the same team whose later sessions are as long "
             "(or all peers at team/provider level)."
@@ -117,6 +119,7 @@ class AssessmentAsTreatmentDetector(Detector):
             p.first_dur.notnull()
             & p.later_dur.notnull()
             & (p.first_dur <= SHORT_RATIO * p.later_dur)
+            & (p.first_dur <= SHORT_MAX_MIN)
         )
         hidden = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
         event = ((inside | hidden) & short).fill_null(False).cast("int64")
