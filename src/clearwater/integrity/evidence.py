@@ -508,11 +508,9 @@ def assessment_as_treatment_evidence(ctx: AuditContext, unit: str) -> Evidence:
 
 def _aat_form_words(ctx: AuditContext, unit: str) -> str:
     """Which form of assessment as treatment the unit's events take, and what was ruled out."""
-    from clearwater.integrity.detectors.assessment_as_treatment import (
-        AssessmentAsTreatmentDetector,
-    )
+    from clearwater.integrity.detectors.assessment_as_treatment import trials
 
-    t = AssessmentAsTreatmentDetector().cases(ctx)
+    t = trials(ctx)
     t = t.filter(t.event == 1)
     t = t.mutate(grp=ibis.ifelse(t.unit_id == unit, "unit", "others"))
     df = _fetch(ctx, t.group_by(["grp", "form"]).aggregate(c=t.count()))

@@ -82,64 +82,65 @@ class AssessmentAsTreatmentDetector(Detector):
     )
 
     def cases(self, ctx: AuditContext) -> ibis.Table:
-        p = ctx.pw.filter(
-            ctx.pw.second_treatment_date.notnull() & ctx.pw.first_treatment_date.notnull()
-        )
-        c = ctx.data["contact"]
-        treat = c.filter(
-            c.app_type.isin(tuple(sorted(contract.TREATMENT_APP_TYPES)))
-            & c.attend_code.isin(ATTENDED)
-        )
-        w = ibis.window(
-            group_by=[treat.pathway_id], order_by=[treat.contact_date, treat.contact_id]
-        )
-        treat = treat.mutate(k=ibis.row_number().over(w))
-        # the first treatment against the *same clinician's* later sessions of the course: a
-        # stepped-up course's short step-2 sessions are not compared with step-3 ones
-        first = treat.filter(treat.k == 0).select(
-            t_pathway_id="pathway_id", f_clin="clinician_id", first_dur="duration_min"
-        )
-        later = treat.filter(treat.k > 0)
-        later = later.inner_join(first, later.pathway_id == first.t_pathway_id)
-        later = later.filter(
-            (later.clinician_id == later.f_clin)
-            | later.clinician_id.isnull()
-            | later.f_clin.isnull()
-        )
-        later = later.group_by(l_pathway_id="pathway_id").aggregate(
-            later_dur=later.duration_min.median()
-        )
-        dur = first.left_join(later, first.t_pathway_id == later.l_pathway_id)
-        p = p.left_join(dur, p.pathway_id == dur.t_pathway_id)
-        wait = p.wait_to_first_treatment_days
-        inside = ((wait > 42 - JUST_INSIDE_DAYS) & (wait <= 42)) | (
-            (wait > 126 - JUST_INSIDE_DAYS) & (wait <= 126)
-        )
-        short = (
-            p.first_dur.notnull()
-            & p.later_dur.notnull()
-            & (p.first_dur <= SHORT_RATIO * p.later_dur)
-            & (p.first_dur <= SHORT_MAX_MIN)
-        )
-        hidden = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
-        event = ((inside | hidden) & short).fill_null(False).cast("int64")
-        form = ibis.cases(
-            (event == 0, "none"), (inside.fill_null(False), "clock_stop"), else_="hidden_wait"
-        )
-        # the length of the course's later sessions decides how often an ordinary first
-        # session is 'short' (25-40 minute step-2 sessions vary more against their median
-        # than 45-60 minute step-3 ones), so courses are compared with peers' courses of
-        # the same session length, within the team
-        length = ibis.cases(
-            (p.later_dur.isnull(), "l?"),
-            (p.later_dur < 40, "l<40"),
-            else_="l40+",
-        )
-        team = (
-            p.team_id.cast("string").fill_null("none")
-            if ctx.level == "therapist"
-            else ibis.literal("all")
-        )
-        # session length first: a team with one step-2 worker must not compare them with its
-        # step-3 courses (the parent of "l<40:T03" is every team's short-session courses)
-        return p.select(unit_id=p.unit_id, stratum=length + ":" + team, event=event, form=form)
+        return trials(ctx).select("unit_id", "stratum", "event")
+
+
+def trials(ctx: AuditContext) -> ibis.Table:
+    """The detector's trials with the ``form`` of each event (``clock_stop``,
+    ``hidden_wait``, or ``none``): the detector and its evidence share one definition."""
+    p = ctx.pw.filter(
+        ctx.pw.second_treatment_date.notnull() & ctx.pw.first_treatment_date.notnull()
+    )
+    c = ctx.data["contact"]
+    treat = c.filter(
+        c.app_type.isin(tuple(sorted(contract.TREATMENT_APP_TYPES))) & c.attend_code.isin(ATTENDED)
+    )
+    w = ibis.window(group_by=[treat.pathway_id], order_by=[treat.contact_date, treat.contact_id])
+    treat = treat.mutate(k=ibis.row_number().over(w))
+    # the first treatment against the *same clinician's* later sessions of the course: a
+    # stepped-up course's short step-2 sessions are not compared with step-3 ones
+    first = treat.filter(treat.k == 0).select(
+        t_pathway_id="pathway_id", f_clin="clinician_id", first_dur="duration_min"
+    )
+    later = treat.filter(treat.k > 0)
+    later = later.inner_join(first, later.pathway_id == first.t_pathway_id)
+    later = later.filter(
+        (later.clinician_id == later.f_clin) | later.clinician_id.isnull() | later.f_clin.isnull()
+    )
+    later = later.group_by(l_pathway_id="pathway_id").aggregate(
+        later_dur=later.duration_min.median()
+    )
+    dur = first.left_join(later, first.t_pathway_id == later.l_pathway_id)
+    p = p.left_join(dur, p.pathway_id == dur.t_pathway_id)
+    wait = p.wait_to_first_treatment_days
+    inside = ((wait > 42 - JUST_INSIDE_DAYS) & (wait <= 42)) | (
+        (wait > 126 - JUST_INSIDE_DAYS) & (wait <= 126)
+    )
+    short = (
+        p.first_dur.notnull()
+        & p.later_dur.notnull()
+        & (p.first_dur <= SHORT_RATIO * p.later_dur)
+        & (p.first_dur <= SHORT_MAX_MIN)
+    )
+    hidden = p.first_to_second_treatment_days > HIDDEN_WAIT_DAYS
+    event = ((inside | hidden) & short).fill_null(False).cast("int64")
+    form = ibis.cases(
+        (event == 0, "none"), (inside.fill_null(False), "clock_stop"), else_="hidden_wait"
+    )
+    # the length of the course's later sessions decides how often an ordinary first
+    # session is 'short' (25-40 minute step-2 sessions vary more against their median
+    # than 45-60 minute step-3 ones), so courses are compared with peers' courses of
+    # the same session length, within the team
+    length = ibis.cases(
+        (p.later_dur.isnull(), "l?"),
+        (p.later_dur < 40, "l<40"),
+        else_="l40+",
+    )
+    team = (
+        p.team_id.cast("string").fill_null("none")
+        if ctx.level == "therapist"
+        else ibis.literal("all")
+    )
+    # session length first: a team with one step-2 worker must not compare them with its
+    # step-3 courses (the parent of "l<40:T03" is every team's short-session courses)
+    return p.select(unit_id=p.unit_id, stratum=length + ":" + team, event=event, form=form)
