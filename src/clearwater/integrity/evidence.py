@@ -510,6 +510,9 @@ def _aat_form_words(ctx: AuditContext, unit: str) -> str:
     """Which form of assessment as treatment the unit's events take, and what was ruled out."""
     from clearwater.integrity.detectors.assessment_as_treatment import trials
 
+    needed = ("first_treatment_date", "second_treatment_date", "first_to_second_treatment_days")
+    if not all(c in ctx.pw.columns for c in needed):
+        return ""
     t = trials(ctx)
     t = t.filter(t.event == 1)
     t = t.mutate(grp=ibis.ifelse(t.unit_id == unit, "unit", "others"))

@@ -164,10 +164,11 @@ def test_loo_expected_shrinks_towards_the_parent_stratum():
     )
     out = stats.loo_expected(agg).set_index("unit_id")
     # no peer in "x:rare": its rate is the peers' rate in "x" (0.5), not the overall 1/3
-    assert out.loc["a", "e"] == pytest.approx(10 * (100 + 2 * 100 / 300) / (200 + 2))
+    # (the peers' overall rate adds half an event and one trial: Jeffreys, ADR 0090)
+    r0 = 100.5 / 301
+    assert out.loc["a", "e"] == pytest.approx(10 * (100 + 2 * r0) / (200 + 2))
     # single-level strata behave as before: peers' rate shrunk towards the overall rate
     flat = agg.assign(stratum=["rare", "common", "y", "common"])
-    r0 = 100 / 300
     assert stats.loo_expected(flat).set_index("unit_id").loc["a", "e"] == pytest.approx(10 * r0)
 
 
@@ -182,7 +183,7 @@ def test_loo_expected_does_not_take_a_rare_event_rate_as_zero():
         }
     )
     e = stats.loo_expected(agg).set_index("unit_id").loc["z", "e"]
-    r0 = 2 / 2000
+    r0 = 2.5 / 2001  # Jeffreys root (ADR 0090)
     w = 0.5 / r0  # the prior is worth half an event at the parent's rate
     assert e == pytest.approx(200 * (0 + w * r0) / (1000 + w))
     assert e > 0.05  # not the near-zero a 2-trial prior would give (200 * 0.002/1002)
