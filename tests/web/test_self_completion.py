@@ -129,8 +129,8 @@ def test_clinician_entry_and_correction_show_in_history(world, login):
     c = login(world.users["clinician"])
     r = c.post(
         reverse("score-enter", args=[world.mine.referral.pk]),
-        {"instrument": "WSAS", "appointment": "", "items": "", "total": "18",
-         "reason": "completed on paper in session"},
+        {"instrument": "WSAS", "appointment": "", "entry_mode": "clinician", "items": "",
+         "total": "18", "reason": "completed on paper in session"},
     )  # fmt: skip
     assert r.status_code == 302
     resp = Response.objects.get(instrument="WSAS")
@@ -142,6 +142,20 @@ def test_clinician_entry_and_correction_show_in_history(world, login):
     assert "completed on paper in session" in html and "added the paper form" in html
     assert "corrected" in html and "in use" in html
     assert [v.total for v in resp.versions.order_by("number")] == [18.0, 20.0]
+
+
+def test_answers_given_through_an_interpreter_are_recorded_as_such_with_the_reason(world, login):
+    c = login(world.users["clinician"])
+    url = reverse("score-enter", args=[world.mine.referral.pk])
+    form = {"instrument": "GAD7", "appointment": "", "entry_mode": "interpreter",
+            "items": "2,2,1,1,2,1,1", "total": "10", "reason": ""}  # fmt: skip
+    assert c.post(url, form).status_code == 200  # no reason: refused, nothing stored
+    assert not Response.objects.filter(instrument="GAD7").exists()
+    form["reason"] = "Dari interpreter in the session"
+    assert c.post(url, form).status_code == 302
+    v = Response.objects.get(instrument="GAD7").current()
+    assert v.entry_mode == "interpreter" and v.total == 10.0
+    assert "interpreter" in c.get(url).content.decode()  # the choice is offered
 
 
 def test_a_patient_may_pause_for_20_hours(link, client):

@@ -76,7 +76,7 @@ END_CODES = END_CODES_NOT_SEEN | END_CODES_SEEN_NOT_TREATED | END_CODES_TREATED
 END_CODES_LEGACY = frozenset({"40", "42", "43", "44"})
 SIGNIFICANCE_CODES = frozenset({"P", "S"})
 ROLE_CODES = frozenset({"PWP", "HIT", "COUNSELLOR", "OTHER"})
-ENTRY_MODES = frozenset({"self", "clinician", "admin"})
+ENTRY_MODES = frozenset({"self", "clinician", "interpreter", "admin"})
 SUPERVISION_TYPES = frozenset({"case_management", "clinical_skills"})
 
 

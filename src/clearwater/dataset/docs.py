@@ -156,7 +156,7 @@ def render_contract_markdown(instruments: Instruments | None = None) -> str:
         "item_scores": "CW_ItemScores as given",
         "recorded_at": "CW_RecordedAt",
         "recorded_by": "CW_RecordedBy",
-        "entry_mode": "CW_EntryMode (`self`, `clinician`, `admin`)",
+        "entry_mode": "CW_EntryMode (`self`, `clinician`, `interpreter`, `admin`)",
         "source_table": "IDS606CodedScoreAssessmentRefer or IDS607CodedScoreAssessmentAct",
         "source_row": "line in the source file",
     }

@@ -122,10 +122,16 @@ class FabricationDetector(Detector):
 def entry_modes(ctx: AuditContext, s: ibis.Table) -> ibis.Table:
     """Per course (``m_pathway_id``), how its answers were taken (``mode``): ``self`` (most
     entered by the patient), ``staff`` (most entered by the clinician) or ``interp`` (most
-    entered by the clinician for a patient whose preferred language is not English, so
-    through an interpreter).  ``s``: :func:`core_scores`."""
-    staff = (s.entry_mode.fill_null("") != "self").cast("int64")
-    per = s.mutate(_st=staff).group_by("pathway_id").aggregate(st=ibis._._st.mean())
+    entered by the clinician for a patient whose preferred language is not English, or
+    recorded with entry mode ``interpreter``, so through an interpreter).  ``s``: :func:`core_scores`."""
+    mode_given = s.entry_mode.fill_null("")
+    staff = (mode_given != "self").cast("int64")
+    interpreted = (mode_given == "interpreter").cast("int64")
+    per = (
+        s.mutate(_st=staff, _it=interpreted)
+        .group_by("pathway_id")
+        .aggregate(st=ibis._._st.mean(), it=ibis._._it.max())
+    )
     language = (
         ctx.pw.language.cast("string").lower()
         if "language" in ctx.pw.columns
@@ -136,7 +142,7 @@ def entry_modes(ctx: AuditContext, s: ibis.Table) -> ibis.Table:
     other_language = per.lang.notnull() & ~per.lang.isin(ENGLISH)
     mode = ibis.cases(
         (per.st <= 0.5, "self"),
-        (other_language.fill_null(False), "interp"),
+        ((per.it > 0) | other_language.fill_null(False), "interp"),
         else_="staff",
     )
     return per.select(m_pathway_id=per.pathway_id, mode=mode)

@@ -120,6 +120,7 @@ class Supervision(AuditedModel):
 class EntryMode(models.TextChoices):
     SELF = "self", "completed by the patient"
     CLINICIAN = "clinician", "entered by a clinician"
+    INTERPRETER = "interpreter", "entered by a clinician, answered through an interpreter"
     ADMIN = "admin", "entered by an administrator"
 
 
@@ -153,7 +154,7 @@ class ScoreVersion(AuditedModel):
     number = models.PositiveIntegerField()
     total = models.FloatField()
     item_scores = models.CharField(max_length=400, blank=True)  # comma-separated
-    entry_mode = models.CharField(max_length=10, choices=EntryMode.choices)
+    entry_mode = models.CharField(max_length=12, choices=EntryMode.choices)
     recorded_at = models.DateTimeField(null=True, blank=True)  # server clock, never the client
     recorded_by = models.CharField(max_length=64, blank=True)  # staff id (CW_RecordedBy)
     entered_by = models.ForeignKey(

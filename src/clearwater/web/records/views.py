@@ -160,6 +160,14 @@ def response_correct(request, pk: int):
 
 class EnterForm(ScoreForm):
     instrument = forms.ChoiceField(choices=())
+    entry_mode = forms.ChoiceField(
+        label="How were the answers given?",
+        choices=[
+            (EntryMode.CLINICIAN.value, "The patient answered me in the session"),
+            (EntryMode.INTERPRETER.value, "The patient answered through an interpreter"),
+        ],
+        initial=EntryMode.CLINICIAN.value,
+    )
     appointment = forms.ChoiceField(choices=(), required=False)
 
     def __init__(self, *args, referral=None, **kwargs):
@@ -169,7 +177,7 @@ class EnterForm(ScoreForm):
         self.fields["appointment"].choices = [("", "Not in an appointment")] + [
             (str(a.pk), str(a)) for a in referral.appointments.order_by("-date")[:50]
         ]
-        self.order_fields(["instrument", "appointment", "items", "total", "reason"])
+        self.order_fields(["instrument", "appointment", "entry_mode", "items", "total", "reason"])
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,7 +194,7 @@ def score_enter(request, pk: int):
                 instrument=d["instrument"],
                 items=_parse_items(d["items"]),
                 total=d["total"],
-                entry_mode=EntryMode.CLINICIAN,
+                entry_mode=EntryMode(d["entry_mode"]),
                 appointment=appt,
                 user=request.user,
                 staff_id=staff.staff_id,
