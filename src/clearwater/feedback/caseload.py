@@ -173,7 +173,11 @@ def caseload_review(
         return out
     out["_risk"] = out["risk_flag"].map(lambda v: 0 if v is True else 1)
     out["_days"] = -out["days_since_last_contact"].fillna(-1)
+    # risk first within each clinician; the referral id breaks ties, so identical runs give
+    # identical files whatever order the engine returned the rows in
     out = out.sort_values(
-        ["therapist_id", "_risk", "not_on_track", "_days"], ascending=[True, True, False, True]
+        ["therapist_id", "_risk", "not_on_track", "_days", "pathway_id"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
     )
     return out.drop(columns=["_risk", "_days"]).reset_index(drop=True)
