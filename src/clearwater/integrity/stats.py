@@ -327,11 +327,6 @@ def rate_rho(tau2: float, p: float) -> float:
     return min(tau2 * p * (1 - p), MAX_RHO)
 
 
-def rate_sd(tau2: float, p: float) -> float:
-    """Standard deviation of a unit's true rate around ``p`` (funnel-plot limits)."""
-    return float(np.sqrt(tau2) * p * (1 - p))
-
-
 def overdispersed_test(units: pd.DataFrame, *, min_n: float = 5) -> pd.DataFrame:
     """Add ``tau2``, ``rho``, ``z`` and one-sided ``p_value`` to a frame of n, o, e per unit.
 
